@@ -1,0 +1,1 @@
+// LocalQueue: being written
