@@ -62,6 +62,10 @@ inline constexpr uint64_t kDefaultMaxJobBytes = 65535;
 inline constexpr uint64_t kMaxMaxJobBytes = 1073741824;  // -z is capped here
 inline constexpr uint32_t kUrgentPriority = 1024;        // pri < this counts as urgent
 
+// True for a byte allowed in a tube name: A-Za-z0-9 and -+/;.$_() (beanstalkd's
+// NAME_CHARS).
+bool IsTubeNameChar(char c);
+
 // True for a tube name beanstalkd accepts: 1..200 bytes of A-Za-z0-9-+/;.$_()
 // not starting with '-'.
 bool IsValidTubeName(std::string_view name);
