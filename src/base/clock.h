@@ -25,6 +25,9 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimePoint Now() const = 0;
+  // Wall-clock time, only for what must survive a restart (a delayed job's
+  // ready-at, a job's creation time in the journal). Never drives a timer.
+  virtual std::chrono::system_clock::time_point WallNow() const = 0;
   // The callback runs on the clock's thread, never from inside SetAt(). The alarm
   // must not outlive the clock.
   virtual std::unique_ptr<Alarm> NewAlarm(std::function<void()> fire) = 0;

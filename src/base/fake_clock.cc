@@ -33,7 +33,10 @@ class FakeClock::FakeAlarm final : public Alarm {
 };
 
 // Starts well away from the epoch so that "now - something" never underflows in tests.
-FakeClock::FakeClock() : now_(TimePoint(std::chrono::hours(24 * 365))) {}
+FakeClock::FakeClock()
+    : origin_(TimePoint(std::chrono::hours(24 * 365))),
+      now_(origin_),
+      wall_origin_(std::chrono::sys_days(std::chrono::year(2026) / 1 / 1)) {}
 FakeClock::~FakeClock() = default;
 
 std::unique_ptr<Alarm> FakeClock::NewAlarm(std::function<void()> fire) {

@@ -18,6 +18,10 @@ class FakeClock final : public Clock {
   ~FakeClock() override;
 
   TimePoint Now() const override { return now_; }
+  // Moves with Now(): a fixed wall-clock origin plus the time advanced.
+  std::chrono::system_clock::time_point WallNow() const override {
+    return wall_origin_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(now_ - origin_);
+  }
   std::unique_ptr<Alarm> NewAlarm(std::function<void()> fire) override;
 
   // Moves time forward by `d`, firing due alarms (including ones set by the
@@ -32,7 +36,9 @@ class FakeClock final : public Clock {
   class FakeAlarm;
   friend class FakeAlarm;
 
+  TimePoint origin_;
   TimePoint now_;
+  std::chrono::system_clock::time_point wall_origin_;
   uint64_t next_seq_ = 0;
   // (when, seq) -> alarm; seq keeps alarms set for the same instant in set order.
   std::map<std::pair<TimePoint, uint64_t>, FakeAlarm*> pending_;
