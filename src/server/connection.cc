@@ -218,14 +218,12 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
       AfterAsyncCompletion();
     };
   };
-  auto job = [this, seq](bool reserved) {
-    return [this, seq, reserved](Code c, const JobRef* j) {
-      Complete(seq, [&](std::string* o) {
-        if (c != Code::kOk) return proto::AppendReply(o, WordFor(c, Reply::kInternalError));
-        reserved ? proto::AppendReserved(o, j->id, j->body) : proto::AppendFound(o, j->id, j->body);
-      });
-      AfterAsyncCompletion();
-    };
+  auto found = [this, seq](Code c, const JobRef* j) {
+    Complete(seq, [&](std::string* o) {
+      if (c != Code::kOk) return proto::AppendReply(o, WordFor(c, Reply::kInternalError));
+      proto::AppendFound(o, j->id, j->body);
+    });
+    AfterAsyncCompletion();
   };
   auto reserve_done = [this, seq](Code c, const JobRef* j) {
     blocked_ = false;
@@ -245,12 +243,6 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
   auto tube_list = [this, seq](const std::vector<std::string>& names) {
     Complete(seq, [&](std::string* o) { proto::AppendOk(o, proto::EncodeTubeList(names)); });
     AfterAsyncCompletion();
-  };
-  auto become_worker = [&] {
-    if (!worker_) {
-      worker_ = true;
-      ++counters.current_workers;
-    }
   };
 
   switch (cmd.verb) {
@@ -276,7 +268,7 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
     }
     case Verb::kReserve:
     case Verb::kReserveWithTimeout: {
-      become_worker();
+      BecomeWorker();
       std::optional<Duration> timeout;
       if (cmd.verb == Verb::kReserveWithTimeout) timeout = cmd.timeout;
       blocked_ = true;
@@ -285,8 +277,15 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
       return;
     }
     case Verb::kReserveJob:
-      become_worker();
-      queue_.ReserveJob(session_, cmd.id, job(true));
+      // beanstalkd counts a worker only once reserve-job has reserved something.
+      queue_.ReserveJob(session_, cmd.id, [this, seq](Code c, const JobRef* j) {
+        if (c == Code::kOk) BecomeWorker();
+        Complete(seq, [&](std::string* o) {
+          if (c != Code::kOk) return proto::AppendReply(o, WordFor(c, Reply::kInternalError));
+          proto::AppendReserved(o, j->id, j->body);
+        });
+        AfterAsyncCompletion();
+      });
       return;
     case Verb::kDelete: queue_.Delete(session_, cmd.id, word(Reply::kDeleted)); return;
     case Verb::kRelease:
@@ -304,12 +303,12 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
         AfterAsyncCompletion();
       });
       return;
-    case Verb::kPeek: queue_.Peek(session_, cmd.id, job(false)); return;
-    case Verb::kPeekReady: queue_.PeekTube(session_, queue::Queue::PeekWhich::kReady, job(false)); return;
+    case Verb::kPeek: queue_.Peek(session_, cmd.id, found); return;
+    case Verb::kPeekReady: queue_.PeekTube(session_, queue::Queue::PeekWhich::kReady, found); return;
     case Verb::kPeekDelayed:
-      queue_.PeekTube(session_, queue::Queue::PeekWhich::kDelayed, job(false));
+      queue_.PeekTube(session_, queue::Queue::PeekWhich::kDelayed, found);
       return;
-    case Verb::kPeekBuried: queue_.PeekTube(session_, queue::Queue::PeekWhich::kBuried, job(false)); return;
+    case Verb::kPeekBuried: queue_.PeekTube(session_, queue::Queue::PeekWhich::kBuried, found); return;
     case Verb::kUse:
       queue_.Use(session_, cmd.tube, [this, seq, tube = std::string(cmd.tube)](Code c) {
         Complete(seq, [&](std::string* o) {
@@ -461,6 +460,12 @@ void Connection::Close() {
   if (producer_) --counters.current_producers;
   if (worker_) --counters.current_workers;
   ReleaseIfDone();
+}
+
+void Connection::BecomeWorker() {
+  if (worker_) return;
+  worker_ = true;
+  ++server_.counters().current_workers;
 }
 
 void Connection::ReleaseIfDone() {

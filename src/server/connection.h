@@ -77,6 +77,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // destroy `this`: call last.
   void ReleaseIfDone();
 
+  // Counts this connection in current-workers (once).
+  void BecomeWorker();
   bool OutputFull() const;
   uint64_t Unanswered() const { return next_seq_ - flushed_seq_; }
 
