@@ -88,12 +88,11 @@ Connection::Connection(Server& server, Socket socket, uint64_t number)
       parser_(server.config().max_job_bytes),
       in_(nullptr) {}
 
+
 Connection::~Connection() = default;
 
 void Connection::Start() {
   self_ = shared_from_this();
-  std::error_code ignored;
-  socket_.non_blocking(true, ignored);
   if (server_.config().verbosity > 0) spdlog::info("accept conn #{}", number_);
   MaybeRead();
 }
@@ -103,12 +102,17 @@ void Connection::Start() {
 void Connection::MaybeRead() {
   if (reading_ || eof_ || quitting_ || closed_ || OutputFull()) return;
   const size_t buffered = in_end_ - in_begin_;
-  if (buffered >= kReadAheadBytes && buffered >= parser_.bytes_wanted()) return;
+  const size_t wanted = parser_.bytes_wanted();
+  if (buffered >= kReadAheadBytes && buffered >= wanted) return;
+  ReserveInput(std::max(read_size_, wanted > buffered ? wanted - buffered : 0));
   reading_ = true;
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const std::error_code& ec) {
-                       self->OnReadable(ec);
-                     });
+  // async_read_some, not async_wait + read: on Asio's edge-triggered epoll a wait
+  // re-registers the socket (one epoll_ctl per read), a read does not.
+  const size_t offered = in_capacity_ - in_end_;
+  socket_.async_read_some(asio::buffer(in_.get() + in_end_, offered),
+                          [self = shared_from_this(), offered](const std::error_code& ec, size_t n) {
+                            self->OnRead(ec, n, offered);
+                          });
 }
 
 void Connection::ReserveInput(size_t free_bytes) {
@@ -127,31 +131,25 @@ void Connection::ReserveInput(size_t free_bytes) {
   in_end_ = buffered;
 }
 
-void Connection::OnReadable(const std::error_code& ec) {
+void Connection::OnRead(const std::error_code& ec, size_t n, size_t offered) {
   reading_ = false;
   if (closed_) return;
-  if (ec) {
-    Close();
-    return;
-  }
-  const size_t buffered = in_end_ - in_begin_;
-  const size_t wanted = parser_.bytes_wanted();
-  ReserveInput(std::max(kReadAheadBytes, wanted > buffered ? wanted - buffered : 0));
-  std::error_code rec;
-  const size_t n = socket_.read_some(asio::buffer(in_.get() + in_end_, in_capacity_ - in_end_), rec);
-  if (rec == asio::error::would_block || rec == asio::error::try_again) {
-    MaybeRead();
-    return;
-  }
-  if (rec == asio::error::eof) {
+  if (ec == asio::error::eof) {
     eof_ = true;
-  } else if (rec) {
+  } else if (ec) {
     // The peer is gone (reset, ...): nobody will read our replies.
-    spdlog::debug("conn #{} read: {}", number_, rec.message());
+    spdlog::debug("conn #{} read: {}", number_, ec.message());
     Close();
     return;
   }
   in_end_ += n;
+  // Read in bigger pieces while the client keeps the buffer full, smaller again
+  // once it does not.
+  if (n == offered) {
+    read_size_ = std::min(2 * read_size_, kReadAheadBytes);
+  } else if (n < offered / 4) {
+    read_size_ = std::max(read_size_ / 2, kMinReadBytes);
+  }
   Process();
 }
 
@@ -180,9 +178,14 @@ void Connection::Process() {
     break;
   }
   processing_ = false;
-  if (in_begin_ == in_end_ && in_capacity_ > 0) {
-    in_.reset();
-    in_capacity_ = in_begin_ = in_end_ = 0;
+  // Everything consumed: start again at the front, and give back a buffer that
+  // grew for a large body or a burst (never while a read is filling it).
+  if (in_begin_ == in_end_ && !reading_) {
+    in_begin_ = in_end_ = 0;
+    if (in_capacity_ > 2 * read_size_) {
+      in_.reset();
+      in_capacity_ = 0;
+    }
   }
   MaybeWrite();
   MaybeRead();

@@ -27,8 +27,8 @@ class Server;
 // Bounded memory: the connection stops reading while its unsent output or its
 // number of unanswered commands is over a limit, and reads ahead at most
 // kReadAheadBytes beyond what the parser needs (a job body of up to -z bytes).
-// An idle connection holds no input buffer: it waits for readability and only
-// then allocates one, and gives it back once everything in it is consumed.
+// An idle connection holds a 2 KiB input buffer; the buffer grows while the
+// client keeps it full and shrinks back once consumed.
 //
 // Lifetime: owned by shared_ptrs held by its pending I/O handlers and by itself
 // while its socket is open or queue operations are outstanding. Single-threaded:
@@ -45,6 +45,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts reading. Call once, right after construction via make_shared.
   void Start();
 
+  static constexpr size_t kMinReadBytes = 2 * 1024;
   static constexpr size_t kReadAheadBytes = 64 * 1024;
   static constexpr size_t kMaxOutputBytes = 1024 * 1024;
   static constexpr size_t kMaxUnansweredCommands = 16 * 1024;
@@ -56,7 +57,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   void MaybeRead();
-  void OnReadable(const std::error_code& ec);
+  void OnRead(const std::error_code& ec, size_t n, size_t offered);
   // Makes room for at least `free_bytes` more input after what is buffered.
   void ReserveInput(size_t free_bytes);
   void Process();
@@ -89,11 +90,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const queue::SessionId session_;
   proto::Parser parser_;
 
-  // Input, allocated only while there is some: an idle connection holds no buffer.
+  // Input. A read is always pending into it, so an idle connection holds a
+  // kMinReadBytes buffer; it grows while reads fill it (up to kReadAheadBytes, or
+  // what a job body needs) and shrinks back once consumed.
   std::unique_ptr<char[]> in_;
   size_t in_capacity_ = 0;
   size_t in_begin_ = 0;
   size_t in_end_ = 0;
+  size_t read_size_ = kMinReadBytes;  // how much the next read offers
 
   std::string out_;    // replies ready to send, in order
   std::string wbuf_;   // the bytes of the write in progress
