@@ -126,6 +126,19 @@ std::optional<uint32_t> DiskWriter::TakeSpare() {
   return index;
 }
 
+bool DiskWriter::WaitForSpare(size_t have, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock l(mu_);
+  if (ready_spares_.size() < wanted_spares_ || ready_spares_.size() <= have) {
+    wanted_spares_ = std::max(wanted_spares_, have + 1);
+    idle_ = false;
+    cv_.notify_one();
+  }
+  spare_cv_.wait_until(l, deadline, [&] {
+    return ready_spares_.size() > have || alloc_failing_shared_.load() || stopped_;
+  });
+  return ready_spares_.size() > have;
+}
+
 size_t DiskWriter::ready_spares() const {
   std::lock_guard l(mu_);
   return ready_spares_.size();
@@ -319,8 +332,8 @@ void DiskWriter::MarkBroken(uint32_t segment, const Status& why, const char* wha
   }
   spdlog::error(
       "journal {}: {} of segment {} FAILED: {}. Records queued for it from this point are "
-      "reported as failed (their clients get INTERNAL_ERROR) and nothing more is written to "
-      "it; the journal moves on to a new segment.{}",
+      "reported as failed (their clients get OUT_OF_MEMORY for a put, INTERNAL_ERROR "
+      "otherwise) and nothing more is written to it; the journal moves on to a new segment.{}",
       cfg_.dir, what, segment, why.ToString(),
       cfg_.sync == SyncPolicy::kEveryWrite
           ? ""
@@ -330,6 +343,21 @@ void DiskWriter::MarkBroken(uint32_t segment, const Status& why, const char* wha
 
 void DiskWriter::RemoveSegments() {
   if (remove_below_ <= removed_below_) return;
+  // After a failed write or sync, a record that made an old segment dead (a job
+  // moved forward by compaction, a delete) may be lost, and the old segment may
+  // hold the only durable copy of a live job. Keep every segment until a restart
+  // replays them all: disk use grows, nothing acknowledged is lost (a lost delete
+  // can bring a job back: at-least-once).
+  if (broken_max_.load(std::memory_order_acquire) != 0) {
+    if (!removal_stopped_logged_) {
+      removal_stopped_logged_ = true;
+      spdlog::error(
+          "journal {}: a segment failed; old segments are no longer removed until the next "
+          "restart, so that no job loses its only durable record",
+          cfg_.dir);
+    }
+    return;
+  }
   for (uint32_t index = removed_below_; index < remove_below_; ++index) {
     open_.erase(index);
     Status st = cfg_.fs->Remove(PathOf(index));
@@ -428,7 +456,9 @@ bool DiskWriter::AllocationStep(bool to_completion) {
     {
       std::lock_guard l(mu_);
       ready_spares_.push_back(index);
+      alloc_failing_shared_.store(false, std::memory_order_release);
     }
+    spare_cv_.notify_all();
     if (!to_completion) return true;  // look at queued writes before the next spare
   }
 }
@@ -451,6 +481,11 @@ void DiskWriter::AllocationFailed(const Status& why) {
   }
   alloc_failing_ = true;
   alloc_retry_at_ = std::chrono::steady_clock::now() + kAllocationRetry;
+  {
+    std::lock_guard l(mu_);
+    alloc_failing_shared_.store(true, std::memory_order_release);
+  }
+  spare_cv_.notify_all();
 }
 
 }  // namespace stalk::journal

@@ -85,6 +85,12 @@ class DiskWriter {
   // Hands over the oldest ready spare segment (the next index), if any.
   std::optional<uint32_t> TakeSpare();
   size_t ready_spares() const;
+  // Blocks the caller until more than `have` spares are ready, creation fails, or
+  // `deadline` passes; true if a spare is ready. Used only when a burst of writes
+  // has outrun segment creation (the alternative is refusing a put for no reason).
+  bool WaitForSpare(size_t have, std::chrono::steady_clock::time_point deadline);
+  // Whether creating the next segment is currently failing (disk full, ...).
+  bool allocation_failing() const { return alloc_failing_shared_.load(std::memory_order_acquire); }
   // How many ready spares to keep.
   void SetWantedSpares(size_t n);
   // Whether writes to `segment` have failed (it takes no more records).
@@ -153,6 +159,8 @@ class DiskWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;         // wakes the disk thread
   std::condition_variable flush_cv_;   // wakes Flush()
+  std::condition_variable spare_cv_;   // wakes WaitForSpare()
+  std::atomic<bool> alloc_failing_shared_{false};
   Batch pending_;                      // GUARDED_BY(mu_)
   bool stop_ = false;                  // GUARDED_BY(mu_)
   bool stopped_ = false;               // GUARDED_BY(mu_)
@@ -164,6 +172,7 @@ class DiskWriter {
   bool retry_allocation_ = false;      // GUARDED_BY(mu_)
 
   std::atomic<uint32_t> broken_max_{0};
+  bool removal_stopped_logged_ = false;  // disk thread only
   std::atomic<uint64_t> syncs_{0}, write_failures_{0}, sync_failures_{0}, allocation_failures_{0};
 
   std::thread thread_;

@@ -3,8 +3,11 @@
 // The values the journal stores about a job. The journal is independent of src/queue: it
 // has its own state enum and plain fields; the queue converts.
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "journal/wal_format.h"
 
 namespace stalk::journal {
 
@@ -46,5 +49,13 @@ struct Placement {
   uint32_t segment = 0;
   uint32_t record_bytes = 0;  // size of the full record (constant for a job's life)
 };
+
+// Placement::record_bytes of a job whose tube name and body have these sizes. It depends
+// on nothing else, so an owner short of memory may keep only Placement::segment with each
+// job and recompute the size when it needs the whole Placement.
+// REQUIRES: the sizes of a job the journal accepted (tube 1..200 bytes, body under 4 GiB).
+constexpr uint32_t FullRecordBytes(size_t tube_bytes, size_t body_bytes) {
+  return static_cast<uint32_t>(format::JobRecordBytes(tube_bytes, body_bytes));
+}
 
 }  // namespace stalk::journal

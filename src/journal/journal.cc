@@ -152,30 +152,47 @@ uint64_t Journal::FreshSegmentRoom() const {
 }
 
 Status Journal::Place(uint64_t bytes, uint64_t deletes_after, uint64_t* offset) {
-  const Segment& cur = segments_.back();
-  const bool broken = writer_->broken(cur.index);
-  const uint64_t room = broken ? 0 : segment_bytes_ - cur_offset_;
-  const uint64_t spares = writer_->ready_spares();
-  const uint64_t deletes_per_spare = FreshSegmentRoom() / kDeleteRecordBytes;
-  const bool next = bytes > room;
-  uint64_t room_after, spares_after;
-  if (!next) {
-    room_after = room - bytes;
-    spares_after = spares;
-  } else {
-    if (bytes > FreshSegmentRoom()) {
+  const auto wait_until = std::chrono::steady_clock::now() + kSpareWait;
+  bool waited = false;
+  bool next = false;
+  for (;;) {
+    const Segment& cur = segments_.back();
+    const bool broken = writer_->broken(cur.index);
+    const uint64_t room = broken ? 0 : segment_bytes_ - cur_offset_;
+    const uint64_t spares = writer_->ready_spares();
+    const uint64_t deletes_per_spare = FreshSegmentRoom() / kDeleteRecordBytes;
+    next = bytes > room;
+    if (next && bytes > FreshSegmentRoom()) {
       return Status(StatusCode::kInvalidArgument, "journal: record larger than a segment");
     }
-    if (spares == 0) {
+    const uint64_t room_after = next ? (spares > 0 ? FreshSegmentRoom() - bytes : 0) : room - bytes;
+    const uint64_t spares_after = next ? (spares > 0 ? spares - 1 : 0) : spares;
+    const bool fits = (!next || spares > 0) &&
+                      room_after / kDeleteRecordBytes + spares_after * deletes_per_spare >=
+                          deletes_after;
+    if (fits) break;
+    // Short of ready segments. If the disk thread is still able to create them,
+    // this is a burst that outran it: wait for the next one rather than refuse a
+    // put the disk has room for, and keep more spares ahead from now on. Only a
+    // disk that refuses (allocation failing) makes this a refusal.
+    if (!writer_->allocation_failing() && std::chrono::steady_clock::now() < wait_until &&
+        writer_->WaitForSpare(spares, wait_until)) {
+      waited = true;
+      continue;
+    }
+    if (next && spares == 0) {
       return broken ? Status(StatusCode::kIOError,
                              "journal: the current segment failed and no new one is ready")
                     : Status(StatusCode::kNoSpace, "journal: no room (no spare segment)");
     }
-    room_after = FreshSegmentRoom() - bytes;
-    spares_after = spares - 1;
-  }
-  if (room_after / kDeleteRecordBytes + spares_after * deletes_per_spare < deletes_after) {
     return Status(StatusCode::kNoSpace, "journal: no room beyond what pending deletes need");
+  }
+  if (waited && burst_spares_ < kMaxBurstSpares) {
+    ++burst_spares_;
+    ++spare_waits_;
+    spdlog::info("journal {}: writes outran segment creation; keeping {} more spare(s) ahead",
+                 options_.dir, burst_spares_);
+    UpdateWantedSpares();
   }
   if (next) SwitchSegment();
   *offset = cur_offset_;
@@ -363,7 +380,8 @@ void Journal::UpdateWantedSpares() {
   const uint64_t here = room / kDeleteRecordBytes;
   const uint64_t per_spare = FreshSegmentRoom() / kDeleteRecordBytes;
   const uint64_t extra = need > here ? (need - here + per_spare - 1) / per_spare : 0;
-  const size_t wanted = static_cast<size_t>(1 + extra);  // always one to move into
+  // Always one to move into, plus what bursts have shown to be needed.
+  const size_t wanted = static_cast<size_t>(1 + extra + burst_spares_);
   if (wanted != wanted_spares_) {
     wanted_spares_ = wanted;
     writer_->SetWantedSpares(wanted);

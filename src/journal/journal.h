@@ -32,6 +32,7 @@
 //   auto where = (*j)->AppendPut(rec);                        // error -> OUT_OF_MEMORY
 //   (*j)->WhenDurable([=](bool ok) { reply(ok ? "INSERTED" : "INTERNAL_ERROR"); });
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -54,6 +55,10 @@ class DiskWriter;
 
 class Journal {
  public:
+  // At most this many spare segments are kept ahead beyond what reserved deletes
+  // need, added one by one each time a burst of writes outran segment creation.
+  static constexpr size_t kMaxBurstSpares = 4;
+
   // Locks `options.dir` (kLocked if another Journal, in this process or another, holds it),
   // replays every segment into `visitor` (on this thread, before returning), deletes spare
   // segments that were never written, and opens a fresh segment for writing.
@@ -101,6 +106,11 @@ class Journal {
   // ok == false if any record appended since the previous WhenDurable could not be written
   // or synced (the owner answers INTERNAL_ERROR); it is logged.
   void WhenDurable(std::function<void(bool ok)> done);
+
+  // Runs `f` on the owner's thread later, never inline, through Options::post. For an owner
+  // that batches per turn of its loop: the queue registers one WhenDurable (and calls
+  // Compact once) for all the operations of a turn, from a function posted here.
+  void Post(std::function<void()> f) const { options_.post(std::move(f)); }
 
   // Incremental compaction; call after each batch of work. If the segment files hold more
   // than 2 x the live bytes + 2 segments, rewrites up to `max_jobs` live jobs from the
@@ -160,6 +170,12 @@ class Journal {
   uint64_t records_migrated_ = 0;
   uint64_t records_without_room_ = 0;
   size_t wanted_spares_ = 0;
+  // Extra spare segments kept ahead after writes outran segment creation.
+  size_t burst_spares_ = 0;
+  uint64_t spare_waits_ = 0;
+  // How long Place() waits for the disk thread to finish a spare segment before a
+  // put is refused. Only when creation is working but behind (a burst).
+  static constexpr std::chrono::seconds kSpareWait{5};
   bool fail_next_completion_ = false;
   bool compacting_ = false;
   RecoveryReport report_;

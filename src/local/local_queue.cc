@@ -1,9 +1,15 @@
 #include "local/local_queue.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
+
+#include "journal/journal.h"
 
 namespace stalk::local {
 
@@ -25,13 +31,33 @@ TimePoint AddSat(TimePoint t, Duration d) {
 
 Duration NonNegative(Duration d) { return d < Duration::zero() ? Duration::zero() : d; }
 
+int64_t AddSat(int64_t a, int64_t b) {
+  int64_t sum;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+int64_t SubSat(int64_t a, int64_t b) {
+  int64_t diff;
+  if (!__builtin_sub_overflow(a, b, &diff)) return diff;
+  return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+// A refused AppendPut: no room (or a failed segment and no fresh one yet) is
+// OUT_OF_MEMORY, as in beanstalkd; anything else should not happen.
+Code PutRefusal(const Status& st) {
+  return st.code() == StatusCode::kInvalidArgument ? Code::kInternalError : Code::kOutOfMemory;
+}
+
 }  // namespace
 
 class LocalQueue::OpScope {
  public:
   explicit OpScope(LocalQueue* q) : q_(q) { ++q_->depth_; }
   ~OpScope() {
-    if (--q_->depth_ == 0 && !q_->replies_.empty()) q_->FlushReplies();
+    if (--q_->depth_ != 0) return;
+    if (!q_->replies_.empty()) q_->FlushReplies();
+    if (q_->journal_ != nullptr) q_->ScheduleJournalFlush();
   }
   OpScope(const OpScope&) = delete;
   OpScope& operator=(const OpScope&) = delete;
@@ -435,8 +461,29 @@ void LocalQueue::Put(SessionId id, const queue::PutArgs& args,
   Tube* t = s->used();
   const Duration ttr = std::max(args.ttr, kMinTtr);
   const Duration delay = NonNegative(args.delay);
-  Job* job = Job::Create(next_job_id_, t, args.pri, delay, ttr, clock_.Now(), args.body);
+  const TimePoint now = clock_.Now();
+  Job* job = Job::Create(next_job_id_, t, args.pri, delay, ttr, now, args.body);
   if (job == nullptr) return done(Code::kOutOfMemory, 0);
+  if (journal_ != nullptr) {
+    journal::JobRecord rec;
+    rec.id = job->id();
+    rec.tube = t->name();
+    rec.pri = args.pri;
+    rec.state = delay > Duration::zero() ? journal::RecState::kDelayed : journal::RecState::kReady;
+    rec.delay_ns = delay.count();
+    rec.ttr_ns = ttr.count();
+    rec.created_unix_ns = UnixNs(now);
+    if (delay > Duration::zero()) rec.ready_at_unix_ns = UnixNs(AddSat(now, delay));
+    rec.body = args.body;
+    Result<journal::Placement> where = journal_->AppendPut(rec);
+    if (!where.ok()) {
+      Job::Destroy(job);  // no job, no id used
+      return done(PutRefusal(where.status()), 0);
+    }
+    job->set_segment(where->segment);
+    ++appended_;
+  }
+  const JobId job_id = job->id();
   ++next_job_id_;
   jobs_.Insert(job);
   t->Ref();
@@ -445,9 +492,12 @@ void LocalQueue::Put(SessionId id, const queue::PutArgs& args,
   if (delay > Duration::zero()) {
     MakeDelayed(job, delay);
   } else {
-    MakeReady(job);
+    MakeReady(job);  // may hand it to a waiter at once
   }
-  done(Code::kOk, job->id());
+  if (journal_ != nullptr) {
+    return AfterDurable(DurableReply{DurableReply::Kind::kPut, job_id, std::move(done)});
+  }
+  done(Code::kOk, job_id);
 }
 
 void LocalQueue::Reserve(SessionId id, std::optional<Duration> timeout,
@@ -504,6 +554,11 @@ void LocalQueue::Delete(SessionId id, JobId job_id, queue::Completion<Code> done
     Detach(job);
   }
   ++job->tube()->counters().cmd_delete;
+  if (journal_ != nullptr) {
+    LogDelete(job);  // never refused: the put reserved its room
+    DestroyJob(job);
+    return AfterDurable(DurableReply{DurableReply::Kind::kCode, 0, std::move(done)});
+  }
   DestroyJob(job);
   done(Code::kOk);
 }
@@ -516,6 +571,21 @@ void LocalQueue::Release(SessionId id, JobId job_id, uint32_t pri, Duration dela
   Job* job = jobs_.Find(job_id);
   if (job == nullptr || !s->Holds(job)) return done(Code::kNotFound);
   delay = NonNegative(delay);
+  if (journal_ != nullptr) {
+    // Every release is logged (beanstalkd logs only those with a delay), so the new
+    // priority survives a restart too.
+    journal::JobUpdate u = UpdateOf(job);
+    u.pri = pri;
+    u.delay_ns = delay.count();
+    ++u.releases;
+    if (delay > Duration::zero()) {
+      u.state = journal::RecState::kDelayed;
+      u.ready_at_unix_ns = UnixNs(AddSat(clock_.Now(), delay));
+    }
+    // Refused: the job stays reserved; OUT_OF_MEMORY as beanstalkd answers a
+    // release with delay it cannot log.
+    if (!LogUpdate(u)) return done(Code::kOutOfMemory);
+  }
   Unhold(s, job);
   job->set_pri(pri);
   job->set_delay(delay);
@@ -524,6 +594,9 @@ void LocalQueue::Release(SessionId id, JobId job_id, uint32_t pri, Duration dela
     MakeDelayed(job, delay);
   } else {
     MakeReady(job);
+  }
+  if (journal_ != nullptr) {
+    return AfterDurable(DurableReply{DurableReply::Kind::kCode, 0, std::move(done)});
   }
   done(Code::kOk);
 }
@@ -534,10 +607,20 @@ void LocalQueue::Bury(SessionId id, JobId job_id, uint32_t pri, queue::Completio
   if (s == nullptr) return done(Code::kInternalError);
   Job* job = jobs_.Find(job_id);
   if (job == nullptr || !s->Holds(job)) return done(Code::kNotFound);
+  if (journal_ != nullptr) {
+    journal::JobUpdate u = UpdateOf(job);
+    u.pri = pri;
+    u.state = journal::RecState::kBuried;
+    ++u.buries;
+    if (!LogUpdate(u)) return done(Code::kInternalError);  // stays reserved
+  }
   Unhold(s, job);
   job->set_pri(pri);
   job->count_bury();
   MakeBuried(job);
+  if (journal_ != nullptr) {
+    return AfterDurable(DurableReply{DurableReply::Kind::kCode, 0, std::move(done)});
+  }
   done(Code::kOk);
 }
 
@@ -559,10 +642,16 @@ void LocalQueue::Kick(SessionId id, uint32_t bound, queue::Completion<Code, uint
   if (s == nullptr) return done(Code::kInternalError, 0);
   Tube* t = s->used();
   uint64_t kicked = 0;
+  bool refused = false;  // the journal took no more records
   if (!t->buried().empty()) {
     // Buried jobs only, oldest first, even if delayed ones exist.
     while (kicked < bound && !t->buried().empty()) {
-      Job* job = t->buried().Pop();
+      Job* job = t->buried().Top();
+      if (journal_ != nullptr && !LogKick(job)) {
+        refused = true;
+        break;
+      }
+      t->buried().Pop();
       --buried_;
       job->count_kick();
       MakeReady(job);
@@ -570,13 +659,24 @@ void LocalQueue::Kick(SessionId id, uint32_t bound, queue::Completion<Code, uint
     }
   } else {
     while (kicked < bound && !t->delayed().empty()) {
-      Job* job = t->delayed().Pop();
+      Job* job = t->delayed().Top();
+      if (journal_ != nullptr && !LogKick(job)) {
+        refused = true;
+        break;
+      }
+      t->delayed().Pop();
       --delayed_;
       job->count_kick();
       MakeReady(job);
       ++kicked;
     }
     UpdateTimer(t);
+  }
+  // A refusal after some kicks reports those (beanstalkd stops the same way); one
+  // before any is an error rather than beanstalkd's "KICKED 0".
+  if (refused && kicked == 0) return done(Code::kInternalError, 0);
+  if (journal_ != nullptr && kicked > 0) {
+    return AfterDurable(DurableReply{DurableReply::Kind::kKick, kicked, std::move(done)});
   }
   done(Code::kOk, kicked);
 }
@@ -587,9 +687,13 @@ void LocalQueue::KickJob(SessionId, JobId job_id, queue::Completion<Code> done) 
   if (job == nullptr || (job->state() != JobState::kBuried && job->state() != JobState::kDelayed)) {
     return done(Code::kNotFound);
   }
+  if (journal_ != nullptr && !LogKick(job)) return done(Code::kInternalError);
   Detach(job);
   job->count_kick();
   MakeReady(job);
+  if (journal_ != nullptr) {
+    return AfterDurable(DurableReply{DurableReply::Kind::kCode, 0, std::move(done)});
+  }
   done(Code::kOk);
 }
 
@@ -644,7 +748,7 @@ void LocalQueue::StatsJob(SessionId, JobId job_id,
   if (info.state == JobState::kReserved || info.state == JobState::kDelayed) {
     info.time_left = NonNegative(job->deadline() - now);
   }
-  info.file = 0;
+  info.file = job->segment();
   info.reserves = job->reserves();
   info.timeouts = job->timeouts();
   info.releases = job->releases();
@@ -691,7 +795,248 @@ void LocalQueue::Stats(queue::Completion<const queue::QueueInfo&> done) {
   info.total_jobs = total_jobs_;
   info.tubes = tubes_.size();
   info.waiting = waiting_;
+  if (journal_ != nullptr) {
+    const journal::JournalStats js = journal_->stats();
+    info.binlog_oldest_index = js.oldest_segment;
+    info.binlog_current_index = js.current_segment;
+    info.binlog_records_migrated = js.records_migrated;
+    info.binlog_records_written = js.records_written;
+  }
   done(info);
+}
+
+// ---------------------------------------------------------------------------
+// Journal: logging
+
+void LocalQueue::AttachJournal(journal::Journal* journal) {
+  if (journal_ != nullptr && journal != journal_) FlushJournal();  // this turn's completions
+  journal_ = journal;
+  if (journal != nullptr) next_job_id_ = std::max(next_job_id_, journal->next_job_id());
+}
+
+int64_t LocalQueue::UnixNs(TimePoint t) const {
+  const int64_t wall =
+      std::chrono::duration_cast<Duration>(clock_.WallNow().time_since_epoch()).count();
+  return AddSat(wall,
+                SubSat(t.time_since_epoch().count(), clock_.Now().time_since_epoch().count()));
+}
+
+TimePoint LocalQueue::FromUnixNs(int64_t unix_ns) const {
+  const int64_t wall =
+      std::chrono::duration_cast<Duration>(clock_.WallNow().time_since_epoch()).count();
+  return TimePoint(
+      Duration(AddSat(clock_.Now().time_since_epoch().count(), SubSat(unix_ns, wall))));
+}
+
+journal::RecState LocalQueue::RecStateOf(const Job* job) const {
+  switch (job->state()) {
+    case JobState::kDelayed:
+      return journal::RecState::kDelayed;
+    case JobState::kBuried:
+      return journal::RecState::kBuried;
+    case JobState::kReady:
+    case JobState::kReserved:  // a reservation does not survive a restart
+      break;
+  }
+  return journal::RecState::kReady;
+}
+
+journal::JobUpdate LocalQueue::UpdateOf(const Job* job) const {
+  journal::JobUpdate u;
+  u.id = job->id();
+  u.pri = job->pri();
+  u.state = RecStateOf(job);
+  u.delay_ns = job->delay().count();
+  if (u.state == journal::RecState::kDelayed) u.ready_at_unix_ns = UnixNs(job->deadline());
+  u.reserves = job->reserves();
+  u.timeouts = job->timeouts();
+  u.releases = job->releases();
+  u.buries = job->buries();
+  u.kicks = job->kicks();
+  return u;
+}
+
+journal::JobRecord LocalQueue::RecordOf(const Job* job) const {
+  journal::JobRecord r;
+  r.id = job->id();
+  r.tube = job->tube()->name();
+  r.pri = job->pri();
+  r.state = RecStateOf(job);
+  r.delay_ns = job->delay().count();
+  r.ttr_ns = job->ttr().count();
+  r.created_unix_ns = UnixNs(job->created());
+  if (r.state == journal::RecState::kDelayed) r.ready_at_unix_ns = UnixNs(job->deadline());
+  r.reserves = job->reserves();
+  r.timeouts = job->timeouts();
+  r.releases = job->releases();
+  r.buries = job->buries();
+  r.kicks = job->kicks();
+  r.body = job->body();
+  return r;
+}
+
+journal::Placement LocalQueue::PlacementOf(const Job* job) const {
+  return journal::Placement{
+      job->segment(), journal::FullRecordBytes(job->tube()->name().size(), job->body().size())};
+}
+
+bool LocalQueue::LogUpdate(const journal::JobUpdate& update) {
+  Status st = journal_->AppendUpdate(update);
+  if (!st.ok()) return false;
+  ++appended_;
+  return true;
+}
+
+bool LocalQueue::LogKick(const Job* job) {
+  journal::JobUpdate u = UpdateOf(job);
+  u.state = journal::RecState::kReady;
+  u.ready_at_unix_ns = 0;
+  ++u.kicks;
+  return LogUpdate(u);
+}
+
+void LocalQueue::LogDelete(Job* job) {
+  journal_->AppendDelete(job->id(), PlacementOf(job));
+  ++appended_;
+}
+
+void LocalQueue::AfterDurable(DurableReply reply) { durable_.push_back(std::move(reply)); }
+
+void LocalQueue::ScheduleJournalFlush() {
+  if (flush_posted_ || (appended_ == 0 && durable_.empty())) return;
+  flush_posted_ = true;
+  journal_->Post([weak = std::weak_ptr<LocalQueue*>(self_)] {
+    if (std::shared_ptr<LocalQueue*> self = weak.lock()) (*self)->FlushJournal();
+  });
+}
+
+void LocalQueue::FlushJournal() {
+  flush_posted_ = false;
+  if (journal_ == nullptr) return;
+  if (appended_ > 0) {
+    // At least as many moves as records appended since the last call keeps disk
+    // use bounded (Journal::Compact); before WhenDurable, so that the moved
+    // records are durable with the turn's own.
+    const size_t appended = appended_;
+    appended_ = 0;
+    journal_->Compact(*this, appended);
+  }
+  if (durable_.empty()) return;
+  journal_->WhenDurable(
+      [weak = std::weak_ptr<LocalQueue*>(self_), replies = std::move(durable_)](bool ok) mutable {
+        std::shared_ptr<LocalQueue*> self = weak.lock();
+        RunDurable(self ? *self : nullptr, replies, ok);
+      });
+  durable_.clear();
+}
+
+void LocalQueue::RunDurable(LocalQueue* q, std::vector<DurableReply>& replies, bool ok) {
+  std::optional<OpScope> scope;
+  if (q != nullptr) scope.emplace(q);
+  for (DurableReply& r : replies) {
+    switch (r.kind) {
+      case DurableReply::Kind::kCode:
+        std::get<0>(r.done)(ok ? Code::kOk : Code::kInternalError);
+        break;
+      case DurableReply::Kind::kPut:
+        if (ok) {
+          std::get<1>(r.done)(Code::kOk, r.value);
+        } else {
+          if (q != nullptr) q->DropUndurablePut(r.value);
+          std::get<1>(r.done)(Code::kOutOfMemory, 0);
+        }
+        break;
+      case DurableReply::Kind::kKick:
+        std::get<1>(r.done)(ok ? Code::kOk : Code::kInternalError, ok ? r.value : 0);
+        break;
+    }
+  }
+}
+
+void LocalQueue::DropUndurablePut(JobId id) {
+  Job* job = jobs_.Find(id);
+  // Gone already (deleted), or handed to a worker: then it stays (at-least-once).
+  if (job == nullptr || job->state() == JobState::kReserved) return;
+  Detach(job);
+  if (journal_ != nullptr) LogDelete(job);
+  DestroyJob(job);
+}
+
+// ---------------------------------------------------------------------------
+// Journal: recovery and compaction
+
+void LocalQueue::PlaceRecovered(Job* job, journal::RecState state, int64_t ready_at_unix_ns) {
+  switch (state) {
+    case journal::RecState::kBuried:
+      MakeBuried(job);  // not counted: the record holds the counters
+      return;
+    case journal::RecState::kDelayed: {
+      const int64_t wall =
+          std::chrono::duration_cast<Duration>(clock_.WallNow().time_since_epoch()).count();
+      const Duration left(SubSat(ready_at_unix_ns, wall));
+      if (left > Duration::zero()) {
+        MakeDelayed(job, left);
+        return;
+      }
+      break;  // due while we were down: ready now
+    }
+    case journal::RecState::kReady:
+      break;
+  }
+  MakeReady(job);
+}
+
+void LocalQueue::OnJob(const journal::JobRecord& r, journal::Placement where) {
+  OpScope scope(this);
+  Tube* t = AcquireTube(r.tube);  // the new job's reference, before the old one goes
+  if (Job* old = jobs_.Find(r.id)) {
+    // A later full record (written by compaction) supersedes the earlier one.
+    Detach(old);
+    DestroyJob(old);
+  }
+  const TimePoint created = std::min(FromUnixNs(r.created_unix_ns), clock_.Now());
+  Job* job = Job::Create(r.id, t, r.pri, Duration(r.delay_ns), Duration(r.ttr_ns), created, r.body);
+  if (job == nullptr) {
+    spdlog::error("recovery: no memory for job {} ({} body bytes); it is lost", r.id,
+                  r.body.size());
+    ReleaseTube(t);
+    return;
+  }
+  job->RestoreCounters(r.reserves, r.timeouts, r.releases, r.buries, r.kicks);
+  job->set_segment(where.segment);
+  jobs_.Insert(job);
+  next_job_id_ = std::max(next_job_id_, r.id + 1);
+  PlaceRecovered(job, r.state, r.ready_at_unix_ns);
+}
+
+void LocalQueue::OnUpdate(const journal::JobUpdate& u) {
+  OpScope scope(this);
+  Job* job = jobs_.Find(u.id);
+  if (job == nullptr) return;  // its full record could not be rebuilt
+  Detach(job);
+  job->set_pri(u.pri);
+  job->set_delay(Duration(u.delay_ns));
+  job->RestoreCounters(u.reserves, u.timeouts, u.releases, u.buries, u.kicks);
+  PlaceRecovered(job, u.state, u.ready_at_unix_ns);
+}
+
+void LocalQueue::OnDelete(uint64_t id) {
+  OpScope scope(this);
+  Job* job = jobs_.Find(id);
+  if (job == nullptr) return;
+  Detach(job);
+  DestroyJob(job);
+}
+
+bool LocalQueue::CurrentRecord(uint64_t id, uint32_t segment, journal::JobRecord* out) {
+  const Job* job = jobs_.Find(id);
+  if (job == nullptr || job->segment() != segment) return false;
+  *out = RecordOf(job);
+  return true;
+}
+
+void LocalQueue::Moved(uint64_t id, journal::Placement where) {
+  if (Job* job = jobs_.Find(id)) job->set_segment(where.segment);
 }
 
 }  // namespace stalk::local

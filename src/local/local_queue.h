@@ -5,9 +5,13 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "base/clock.h"
+#include "journal/job_record.h"
+#include "journal/live_jobs.h"
+#include "journal/recovery_visitor.h"
 #include "local/job.h"
 #include "local/job_table.h"
 #include "local/session.h"
@@ -16,13 +20,17 @@
 #include "local/tube_registry.h"
 #include "queue/queue.h"
 
+namespace stalk::journal {
+class Journal;
+}
+
 namespace stalk::local {
 
 // The Queue in memory, with beanstalkd 1.13's semantics (reference/beanstalkd.md
 // §1.5-1.8), minus its scaling and timing bugs.
 //
 // Data structures:
-// - Each job is one allocation (Job: 80-byte header + body), indexed by id in a
+// - Each job is one allocation (Job: 84-byte header + body), indexed by id in a
 //   JobTable (open addressing, one pointer per slot) and sitting in exactly one
 //   heap: its tube's ready (pri, id), delay (deadline, id) or buried (FIFO) heap,
 //   or its holder's reservation heap (deadline, id).
@@ -46,19 +54,85 @@ namespace stalk::local {
 // its reservations x log); list-tubes is O(tubes) by nature. Everything else is
 // O(1) or O(log n).
 //
-// Completions: the caller's own completion is called before the call returns.
-// Completions of other sessions' waiting reserves (woken by this call, or by a
-// timer) are queued and called after the state change is complete, just before
-// the outermost call returns, so a completion may call back into the queue.
+// Completions: without a journal, the caller's own completion is called before
+// the call returns. Completions of other sessions' waiting reserves (woken by this
+// call, or by a timer) are queued and called after the state change is complete,
+// just before the outermost call returns, so a completion may call back into the
+// queue.
+//
+// Durability (docs/architecture.md "Durability: what the queue logs"): with a
+// journal attached (AttachJournal), every state change that must survive a restart
+// appends a record at call time, and the call's completion waits until the
+// journal reports the record stored under its sync policy (Journal::WhenDurable;
+// after fdatasync under -f0). Logged: put (a full record), release (every one,
+// with or without delay, with its new priority), bury, kick, kick-job, delete. Not
+// logged, as in beanstalkd: reserve, reserve-job, touch, TTR timeouts, delayed ->
+// ready, the releases of a closing session. After a restart a job is as its last
+// record says (a reserved one comes back ready; one taken by reserve-job from
+// delayed or buried comes back delayed or buried), with the counters it had at
+// that record.
+//
+// The completions of all the calls of one turn of the event loop share one
+// WhenDurable, registered (after one Journal::Compact for the turn's records) by
+// a function posted to the loop through Journal::Post by the turn's first call
+// that appended: with one WhenDurable per call, a pipelined put + reserve + delete
+// cost the loop 1.4-1.6x as much time (docs/architecture.md).
+//
+// The effects of every call are applied in memory at call time, so the effects of
+// one session's calls happen in call order. Completions that wait for the journal
+// come in call order among themselves (WhenDurable fires in order); a later call
+// that appends nothing (peek, stats, reserve, ...) completes at once, i.e. before
+// them: the server orders each connection's replies by command sequence.
+//
+// When the journal cannot take a record (disk full, a failed segment), the
+// operation is not applied and completes at once: put (no job created, no id used)
+// and release with kOutOfMemory (beanstalkd's answer), bury, kick and kick-job
+// with kInternalError. Delete always succeeds (its room was reserved by the put).
+// When a record was taken but could not be made durable (a failed write or
+// fdatasync), the effect stays applied and the completion gets kInternalError,
+// except put, which gets kOutOfMemory and whose job is removed again if it is
+// still ready, delayed or buried; if a worker has reserved it meanwhile it stays
+// (at-least-once: the producer was told OUT_OF_MEMORY and may put it again, and it
+// may not survive a restart).
+//
+// Recovery: Journal::Open replays the journal into the queue through its
+// RecoveryVisitor side, before AttachJournal. Jobs keep their ids, priorities,
+// counters (a replay is not another bury), delays (a delayed job keeps the rest of
+// its delay, measured on the wall clock) and bodies; tubes are created as their
+// jobs need them. Cumulative counters (total-jobs, cmd-delete, job-timeouts)
+// start from zero, as in beanstalkd. The buried FIFO is rebuilt in the order of
+// the records, which compaction may have changed.
 //
 // Threading: one thread, the one owning `clock` (see Queue).
-class LocalQueue final : public queue::Queue {
+class LocalQueue final : public queue::Queue,
+                         public journal::RecoveryVisitor,
+                         private journal::LiveJobs {
  public:
   // `clock` must outlive the queue.
   explicit LocalQueue(Clock& clock);
   ~LocalQueue() override;
   LocalQueue(const LocalQueue&) = delete;
   LocalQueue& operator=(const LocalQueue&) = delete;
+
+  // Makes the queue log to `journal` from now on and sets the next job id above
+  // every id the journal has ever recorded. `journal` must stay alive while it is
+  // attached.
+  // REQUIRES: Journal::Open has replayed into this queue (or the journal is empty)
+  // and no session was opened yet.
+  //
+  // AttachJournal(nullptr) detaches it, at any time: the completions of the current
+  // loop turn are handed to the journal first, and later calls are not logged.
+  // Orderly shutdown: detach, destroy the journal (it syncs what was appended and
+  // runs the completions still waiting, which may call into the queue), then the
+  // queue. Destroying an attached journal is allowed only once the loop runs
+  // nothing more (the function posted at the end of a turn would reach it); that
+  // turn's completions are then never called.
+  void AttachJournal(journal::Journal* journal);
+
+  // journal::RecoveryVisitor: called by Journal::Open, before any session.
+  void OnJob(const journal::JobRecord& record, journal::Placement where) override;
+  void OnUpdate(const journal::JobUpdate& update) override;
+  void OnDelete(uint64_t id) override;
 
   queue::SessionId OpenSession() override;
   void CloseSession(queue::SessionId s) override;
@@ -122,6 +196,19 @@ class LocalQueue final : public queue::Queue {
   // of woken sessions are delivered.
   class OpScope;
 
+  // A completion waiting for the journal, with what it is called with.
+  // (JobId is uint64_t: put and kick share a completion type.)
+  struct DurableReply {
+    enum class Kind : uint8_t {
+      kCode,  // delete, release, bury, kick-job: kOk, or kInternalError
+      kPut,   // (kOk, id), or (kOutOfMemory, 0) and the job removed
+      kKick,  // (kOk, count), or (kInternalError, 0)
+    };
+    Kind kind = Kind::kCode;
+    uint64_t value = 0;  // the put's job id, or the kick's count
+    std::variant<queue::Completion<queue::Code>, queue::Completion<queue::Code, uint64_t>> done;
+  };
+
   // A completion of a waiting reserve, queued until the state change is done.
   struct PendingReply {
     queue::SessionId session = 0;
@@ -167,6 +254,37 @@ class LocalQueue final : public queue::Queue {
 
   void FlushReplies();
 
+  // Journal. Each Log* appends the record for a change about to be applied to
+  // `job` (so that a refused record leaves the job untouched); false if the journal
+  // refused it. Called only with a journal.
+  journal::RecState RecStateOf(const Job* job) const;
+  journal::JobUpdate UpdateOf(const Job* job) const;
+  journal::JobRecord RecordOf(const Job* job) const;
+  journal::Placement PlacementOf(const Job* job) const;
+  bool LogUpdate(const journal::JobUpdate& update);
+  bool LogKick(const Job* job);  // buried or delayed -> ready
+  void LogDelete(Job* job);
+  // Wall-clock nanoseconds of a steady-clock time point and back, saturating.
+  int64_t UnixNs(TimePoint t) const;
+  TimePoint FromUnixNs(int64_t unix_ns) const;
+  // Puts a job rebuilt from a record where its recorded state says.
+  void PlaceRecovered(Job* job, journal::RecState state, int64_t ready_at_unix_ns);
+  // Queues `reply` until what this call appended is durable.
+  void AfterDurable(DurableReply reply);
+  // End of the outermost call: posts FlushJournal if this turn appended.
+  void ScheduleJournalFlush();
+  // End of the loop turn: compaction, then one WhenDurable for the turn's replies.
+  void FlushJournal();
+  // Calls the replies of a WhenDurable; `q` is null if the queue is gone by then
+  // (they are called all the same).
+  static void RunDurable(LocalQueue* q, std::vector<DurableReply>& replies, bool ok);
+  // A put reported not durable: its job goes, unless it is reserved.
+  void DropUndurablePut(queue::JobId id);
+
+  // journal::LiveJobs, for Journal::Compact.
+  bool CurrentRecord(uint64_t id, uint32_t segment, journal::JobRecord* out) override;
+  void Moved(uint64_t id, journal::Placement where) override;
+
   Clock& clock_;
   TubeRegistry tubes_;
   Tube* default_tube_ = nullptr;
@@ -183,6 +301,16 @@ class LocalQueue final : public queue::Queue {
 
   int depth_ = 0;  // nesting of public calls (completions may call back in)
   std::vector<PendingReply> replies_;
+
+  journal::Journal* journal_ = nullptr;
+  // Records appended since the last Journal::Compact (its `max_jobs`).
+  size_t appended_ = 0;
+  // Completions of this loop turn waiting for the journal.
+  std::vector<DurableReply> durable_;
+  bool flush_posted_ = false;
+  // What a posted FlushJournal holds (weakly), so that it does nothing once the
+  // queue is gone.
+  std::shared_ptr<LocalQueue*> self_ = std::make_shared<LocalQueue*>(this);
 
   // Last: destroyed first, while the timers it links are still alive.
   TimerQueue timers_;

@@ -26,9 +26,11 @@ using Completion = std::function<void(Args...)>;
 // Threading: every call and every completion happens on one thread, the one that
 // owns the queue (the server's event loop). No locks.
 //
-// Ordering: the effects of the operations of one session happen in call order,
-// and their completions are called in call order. The caller may issue the next
-// operation before the previous completes, except that Reserve must complete
+// Ordering: the effects of the operations of one session happen in call order.
+// Their completions may not: an operation that waits for the disk (a put under
+// -f0) completes after a later one that did not need it (a peek). The caller
+// orders the replies (the server numbers each command). The caller may issue the
+// next operation before the previous completes, except that Reserve must complete
 // before the session's next call (a connection blocked in reserve reads nothing).
 //
 // Sessions: a session is one client connection. It has a used tube (initially

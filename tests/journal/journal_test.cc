@@ -628,6 +628,31 @@ TEST_F(JournalTest, FailedSyncFailsItsCompletionUnderEveryWrite) {
   EXPECT_EQ(live.jobs.at(2).where.segment, 2u);
 }
 
+TEST_F(JournalTest, FailedCompactionWriteNeverRemovesTheOnlyDurableCopy) {
+  // A job moved forward by compaction whose new full record fails to be written
+  // has its only durable copy in the old segment: that segment must stay.
+  JobStore none, live;
+  Options o = Opts(SyncPolicy::kEveryWrite, 4096);
+  auto j = Open(o, &none);
+  for (uint64_t id = 1; id <= 100; ++id) ASSERT_TRUE(PutWaiting(*j, Job(id, 100), &live).ok());
+  ASSERT_EQ(live.jobs.at(1).where.segment, 1u);
+  for (uint64_t id = 2; id <= 100; ++id) Delete(*j, id, &live);
+  EXPECT_TRUE(Durable(*j));
+  j->Flush();
+  ASSERT_TRUE(fs_.Exists(SegPath(1)));
+
+  fs_.FailWritesAfter(0, EIO);  // the move of job 1 fails
+  j->Compact(live, 16);
+  EXPECT_FALSE(Durable(*j));
+  j->Flush();
+  EXPECT_TRUE(fs_.Exists(SegPath(1))) << "segment 1 holds job 1's only durable full record";
+
+  JobStore got;
+  j = Reopen(j, o, &got);
+  ASSERT_TRUE(j);
+  ExpectSameJobs(live, got);
+}
+
 TEST_F(JournalTest, GarbageCollectionDeletesDeadSegmentsFromTheOldest) {
   JobStore none, live;
   Options o = Opts(SyncPolicy::kEveryWrite, 4096);
@@ -707,7 +732,13 @@ TEST_F(JournalTest, CompactionBoundsDiskUseUnderAReleaseWithDelayLoop) {
   EXPECT_GT(s.current_segment, 100u);  // ~1.2 MB of records went through 4 KB segments
   EXPECT_LE(s.segments, 4u);
   j->Flush();
-  EXPECT_LE(fs_.TotalBytes(kDir), max_bound);
+  // The files, once the disk thread has caught up: the same bound, with the spare
+  // segments it holds now (Flush creates the ones still wanted).
+  const JournalStats after = j->stats();
+  EXPECT_LE(fs_.TotalBytes(kDir),
+            2 * (after.live_bytes + after.live_jobs * format::kDeleteRecordBytes) +
+                (3 + after.spare_segments) * after.segment_bytes);
+  EXPECT_LE(after.spare_segments, 2 + Journal::kMaxBurstSpares);
 
   JobStore got;
   j = Reopen(j, o, &got);

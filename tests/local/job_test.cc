@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace stalk::local {
 namespace {
@@ -24,6 +29,32 @@ TEST(Job, StoresItsBodyInlineRightAfterTheHeader) {
   EXPECT_EQ(j->ttr(), std::chrono::seconds(9));
   EXPECT_EQ(j->created(), TimePoint(std::chrono::seconds(100)));
   EXPECT_EQ(j->state(), JobState::kReady);
+  Job::Destroy(j);
+}
+
+// glibc's chunk for a request of n bytes: n + 8 bytes of header, rounded up to 16, at
+// least 32.
+constexpr size_t GlibcChunkBytes(size_t n) {
+  return n + 8 + 15 < 32 ? 32 : (n + 8 + 15) & ~size_t{15};
+}
+
+TEST(Job, TheJournalSegmentKeepsAHundredByteJobInItsMallocSizeClass) {
+  // The header was 80 bytes before the journal segment (a u32) was added; packed to
+  // 4-byte alignment it is 84, not 88, and a job of 100 body bytes still takes one
+  // 192-byte chunk (88 would take 208).
+  static_assert(sizeof(Job) == 84);
+  static_assert(GlibcChunkBytes(80 + 100) == 192);
+  static_assert(GlibcChunkBytes(sizeof(Job) + 100) == 192);
+  Job* j = Job::Create(1, nullptr, 0, {}, {}, TimePoint{}, std::string(100, 'x'));
+  ASSERT_NE(j, nullptr);
+  j->set_segment(4000000000u);
+  EXPECT_EQ(j->segment(), 4000000000u);
+  EXPECT_EQ(j->body(), std::string(100, 'x'));
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+  void* before = std::malloc(80 + 100);  // what a job took without the segment
+  EXPECT_EQ(malloc_usable_size(j), malloc_usable_size(before));
+  std::free(before);
+#endif
   Job::Destroy(j);
 }
 
