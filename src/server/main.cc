@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "journal/journal.h"
 #include "local/local_queue.h"
 #include "server/asio_clock.h"
 #include "server/config.h"
@@ -23,6 +25,7 @@ namespace {
 
 // beanstalkd's exit codes (main.c, serv.c, util.c).
 constexpr int kExitFatal = 1;
+constexpr int kExitBinlogLock = 10;
 constexpr int kExitSocket = 111;
 constexpr int kExitUserLookup = 32;
 constexpr int kExitSetgid = 33;
@@ -63,18 +66,40 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("stalkd: %Y-%m-%dT%H:%M:%S.%e %l: %v");
   spdlog::set_level(config.verbosity > 0 ? spdlog::level::info : spdlog::level::warn);
 
-  if (!config.binlog_dir.empty()) {
-    spdlog::critical(
-        "-b (write-ahead log) is not available in this build of stalkd yet; refusing to start "
-        "without the durability it asks for");
-    return kExitFatal;
-  }
-
   signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   stalk::server::AsioClock clock(io);
   stalk::local::LocalQueue queue(clock);
   stalk::server::Server server(io, config, queue, clock);
+
+  // The journal is declared after the server so that it is destroyed first: its
+  // destructor syncs what is pending and runs the completions still waiting,
+  // which reach connections and the server's counters.
+  std::unique_ptr<stalk::journal::Journal> journal;
+  if (!config.binlog_dir.empty()) {
+    stalk::journal::Options options;
+    options.dir = config.binlog_dir;
+    options.segment_bytes = config.binlog_size_bytes;
+    options.max_job_bytes = config.max_job_bytes;
+    if (config.never_fsync) {
+      options.sync = stalk::journal::SyncPolicy::kNever;
+    } else if (config.fsync_ms.value_or(50) == 0) {
+      options.sync = stalk::journal::SyncPolicy::kEveryWrite;
+    } else {
+      options.sync = stalk::journal::SyncPolicy::kInterval;
+      options.sync_interval = std::chrono::milliseconds(config.fsync_ms.value_or(50));
+    }
+    options.post = [&io](std::function<void()> f) { asio::post(io, std::move(f)); };
+    auto opened = stalk::journal::Journal::Open(options, queue);
+    if (!opened.ok()) {
+      spdlog::critical("cannot open the write-ahead log in {}: {}", config.binlog_dir,
+                       opened.status().ToString());
+      return opened.status().code() == stalk::StatusCode::kLocked ? kExitBinlogLock
+                                                                        : kExitFatal;
+    }
+    journal = std::move(opened).value();
+    queue.AttachJournal(journal.get());
+  }
 
   if (std::error_code ec = server.Listen()) {
     spdlog::critical("cannot listen on {}:{}: {}",
@@ -105,5 +130,11 @@ int main(int argc, char** argv) {
   if (config.verbosity > 0) spdlog::info("pid {}", getpid());
   server.Start();
   io.run();
+  if (journal) {
+    // Orderly stop: hand the replies still waiting for this turn's sync to the
+    // journal, whose destructor syncs and runs them before it goes.
+    queue.AttachJournal(nullptr);
+    journal.reset();
+  }
   return 0;
 }
