@@ -3,6 +3,8 @@
 #   bash scripts/dev.sh run [stalkd flags...]   install, build, run stalkd
 #   bash scripts/dev.sh test                    install, build, run every test
 #   bash scripts/dev.sh build                   install and build only
+#   bash scripts/dev.sh bench [compare.py args] install, build (Release), run the side-by-side
+#                                               comparison with beanstalkd (docs/benchmarks.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,8 +55,15 @@ case "$cmd" in
     install_deps
     build
     ;;
+  bench)
+    install_deps
+    cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTALK_BUILD_TESTS=OFF >/dev/null
+    cmake --build build-release --target stalkd stalk_loadgen
+    exec python3 bench/compare.py --stalkd build-release/src/server/stalkd \
+      --loadgen build-release/bench/stalk_loadgen "$@"
+    ;;
   *)
-    echo "usage: bash scripts/dev.sh run|test|build [args...]" >&2
+    echo "usage: bash scripts/dev.sh run|test|build|bench [args...]" >&2
     exit 2
     ;;
 esac
