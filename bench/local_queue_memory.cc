@@ -32,6 +32,7 @@ void Measure(size_t jobs, size_t body_bytes, const std::string& state) {
   args.delay = state == "delayed" ? std::chrono::seconds(3600) : Duration::zero();
   args.body = body;
   const size_t before = HeapInUse();
+  const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < jobs; ++i) {
     args.pri = static_cast<uint32_t>(i % 1000);
     q.Put(s, args, [](queue::Code, queue::JobId) {});
@@ -41,10 +42,12 @@ void Measure(size_t jobs, size_t body_bytes, const std::string& state) {
       if (state == "buried") q.Bury(s, got, 0, [](queue::Code) {});
     }
   }
+  const double put_ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
   const size_t after = HeapInUse();
-  std::printf("%-8s body %5zu B  jobs %8zu  %7.1f bytes/job  (body + %.1f)\n", state.c_str(),
-              body_bytes, jobs, double(after - before) / double(jobs),
-              double(after - before) / double(jobs) - double(body_bytes));
+  std::printf("%-8s body %5zu B  jobs %8zu  %7.1f bytes/job  (body + %.1f)  %5.0f ns/put\n",
+              state.c_str(), body_bytes, jobs, double(after - before) / double(jobs),
+              double(after - before) / double(jobs) - double(body_bytes), put_ns / double(jobs));
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ namespace stalk::local {
 //
 // Data structures:
 // - Each job is one allocation (Job: 84-byte header + body), indexed by id in a
-//   JobTable (open addressing, one pointer per slot) and sitting in exactly one
+//   JobTable (a paged direct map: consecutive ids share pages of 512 pointers)
+//   and sitting in exactly one
 //   heap: its tube's ready (pri, id), delay (deadline, id) or buried (FIFO) heap,
 //   or its holder's reservation heap (deadline, id).
 // - Tubes are found by name through a hash map (TubeRegistry).
