@@ -5,10 +5,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,35 +114,13 @@ std::optional<ExitResult> RunToExit(const std::string& binary, const std::vector
   std::vector<char*> argv;
   for (std::string& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t parent = ::getpid();
-
-  pid_t pid = ::fork();
+  const pid_t pid = SpawnChild(argv.data(), environ, out_fd);
+  ::close(out_fd);
   if (pid < 0) {
     *error = std::string("fork failed: ") + std::strerror(errno);
-    ::close(out_fd);
-    if (null_fd >= 0) ::close(null_fd);
     ::unlink(output_path.c_str());
     return std::nullopt;
   }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGUSR1, SIGCHLD}) ::signal(sig, SIG_DFL);
-    if (null_fd >= 0) ::dup2(null_fd, 0);
-    ::dup2(out_fd, 1);
-    ::dup2(out_fd, 2);
-    ::syscall(SYS_close_range, 3U, ~0U, 0U);
-    ::execve(argv[0], argv.data(), environ);
-    const char msg[] = "stalk test harness: execve failed\n";
-    [[maybe_unused]] ssize_t ignored = ::write(2, msg, sizeof msg - 1);
-    ::_exit(127);
-  }
-  ::close(out_fd);
-  if (null_fd >= 0) ::close(null_fd);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;

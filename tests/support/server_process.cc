@@ -23,6 +23,33 @@
 extern char** environ;
 
 namespace stalk::test {
+
+pid_t SpawnChild(char* const argv[], char* const envp[], int out_fd) {
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on: the test may have other threads.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGUSR1, SIGCHLD}) ::signal(sig, SIG_DFL);
+    if (null_fd >= 0) ::dup2(null_fd, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(out_fd, 2);
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);
+    ::execve(argv[0], argv, envp);
+    const char msg[] = "stalk test harness: execve failed\n";
+    [[maybe_unused]] ssize_t ignored = ::write(2, msg, sizeof msg - 1);
+    ::_exit(127);
+  }
+  const int saved_errno = errno;
+  if (null_fd >= 0) ::close(null_fd);
+  errno = saved_errno;
+  return pid;
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -211,35 +238,13 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
       if (!IsSocketActivationVariable(*e)) envp.push_back(*e);
     }
     envp.push_back(nullptr);
-    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    const pid_t parent = ::getpid();
-
-    pid_t pid = ::fork();
+    const pid_t pid = SpawnChild(argv.data(), envp.data(), out_fd);
+    ::close(out_fd);
     if (pid < 0) {
       *error = std::string("fork failed: ") + std::strerror(errno);
-      ::close(out_fd);
-      if (null_fd >= 0) ::close(null_fd);
       ::unlink(server->output_path_.c_str());
       return nullptr;
     }
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGUSR1, SIGCHLD}) ::signal(sig, SIG_DFL);
-      if (null_fd >= 0) ::dup2(null_fd, 0);
-      ::dup2(out_fd, 1);
-      ::dup2(out_fd, 2);
-      ::syscall(SYS_close_range, 3U, ~0U, 0U);
-      ::execve(argv[0], argv.data(), envp.data());
-      const char msg[] = "stalk test harness: execve of the server failed\n";
-      [[maybe_unused]] ssize_t ignored = ::write(2, msg, sizeof msg - 1);
-      ::_exit(127);
-    }
-    ::close(out_fd);
-    if (null_fd >= 0) ::close(null_fd);
     server->pid_ = pid;
 
     const auto deadline = Clock::now() + options.start_timeout;

@@ -11,6 +11,12 @@
 
 namespace stalk::test {
 
+// Forks and execs argv[0] with `argv` and `envp` (both null-terminated): stdin
+// from /dev/null, stdout and stderr to `out_fd`, default signal dispositions, no
+// other inherited descriptors, and SIGKILL if the test process dies first.
+// Returns the child's pid, or -1 with errno set. The caller keeps `out_fd`.
+pid_t SpawnChild(char* const argv[], char* const envp[], int out_fd);
+
 // A server binary (stalkd or beanstalkd) running as a child process of the test,
 // listening on a free loopback port chosen for it.
 //
