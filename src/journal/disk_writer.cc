@@ -257,22 +257,13 @@ void DiskWriter::Process(Batch& batch) {
 
   if (cfg_.sync == SyncPolicy::kEveryWrite && any_dirty_) {
     // One fdatasync per segment written, for every record in the batch (group commit).
-    for (auto& [index, seg] : open_) {
-      if (!seg.dirty) continue;
-      Status st = seg.file->Sync();
-      seg.dirty = false;
-      if (st.ok()) {
-        ++syncs_;
-        continue;
-      }
-      ++sync_failures_;
-      MarkBroken(index, st, "fdatasync");
+    std::vector<uint32_t> failed_segments;
+    SyncDirty(&failed_segments);
+    for (uint32_t index : failed_segments) {
       for (const Span& s : batch.spans) {
         if (s.segment == index) failed.emplace_back(s.begin, s.end);
       }
     }
-    any_dirty_ = false;
-    last_sync_ = std::chrono::steady_clock::now();
   }
 
   // Resolve markers: a marker covers the bytes queued since the previous marker, which may
@@ -305,7 +296,7 @@ void DiskWriter::Process(Batch& batch) {
   }
 }
 
-bool DiskWriter::SyncDirty() {
+bool DiskWriter::SyncDirty(std::vector<uint32_t>* failed_segments) {
   bool ok = true;
   for (auto& [index, seg] : open_) {
     if (!seg.dirty) continue;
@@ -318,6 +309,7 @@ bool DiskWriter::SyncDirty() {
     ok = false;
     ++sync_failures_;
     MarkBroken(index, st, "fdatasync");
+    if (failed_segments != nullptr) failed_segments->push_back(index);
   }
   any_dirty_ = false;
   last_sync_ = std::chrono::steady_clock::now();

@@ -142,8 +142,9 @@ class DiskWriter {
 
   void Run();
   void Process(Batch& batch);
-  // fdatasync of every dirty segment; false if any failed.
-  bool SyncDirty();
+  // fdatasync of every dirty segment; false if any failed (their indexes are
+  // appended to *failed_segments when given).
+  bool SyncDirty(std::vector<uint32_t>* failed_segments = nullptr);
   void MarkBroken(uint32_t segment, const Status& why, const char* what);
   void RemoveSegments();
   // Syncs and closes segments that will not be written again.
