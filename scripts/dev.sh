@@ -33,9 +33,14 @@ install_deps() {
   fi
 }
 
+# build [targets...]: configures once, builds the given targets (default: everything).
 build() {
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTALK_WERROR=ON >/dev/null
-  cmake --build build
+  if (($#)); then
+    cmake --build build --target "$@"
+  else
+    cmake --build build
+  fi
 }
 
 cmd="${1:-}"
@@ -43,7 +48,7 @@ shift || true
 case "$cmd" in
   run)
     install_deps
-    build
+    build stalkd
     exec ./build/src/server/stalkd "$@"
     ;;
   test)
