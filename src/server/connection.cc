@@ -370,39 +370,25 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
 
 template <class Encode>
 void Connection::Complete(uint64_t seq, Encode&& encode) {
-  if (closed_) {
-    // Nobody will read it; just account for it.
-    if (seq == flushed_seq_) {
-      ++flushed_seq_;
-      if (!pending_.empty()) pending_.pop_front();
-      while (!pending_.empty() && pending_.front().done) {
-        pending_.pop_front();
-        ++flushed_seq_;
-      }
-    } else {
-      const size_t index = seq - flushed_seq_;
-      if (pending_.size() <= index) pending_.resize(index + 1);
-      pending_[index].done = true;
-    }
+  // After Close() nobody reads the replies: they are only accounted for.
+  if (seq != flushed_seq_) {
+    // An earlier command is still unanswered: park this reply in its slot.
+    const size_t index = seq - flushed_seq_;
+    if (pending_.size() <= index) pending_.resize(index + 1);
+    if (!closed_) encode(&pending_[index].bytes);
+    pending_[index].done = true;
     return;
   }
-  if (seq == flushed_seq_) {
-    // The common case: the oldest unanswered command. Encode straight into the
-    // output, then release any later replies that were waiting behind it.
-    encode(&out_);
+  // The common case: the oldest unanswered command. Encode straight into the
+  // output, then release any later replies that were waiting behind it.
+  if (!closed_) encode(&out_);
+  ++flushed_seq_;
+  if (!pending_.empty()) pending_.pop_front();
+  while (!pending_.empty() && pending_.front().done) {
+    if (!closed_) out_ += pending_.front().bytes;
+    pending_.pop_front();
     ++flushed_seq_;
-    if (!pending_.empty()) pending_.pop_front();
-    while (!pending_.empty() && pending_.front().done) {
-      out_ += pending_.front().bytes;
-      pending_.pop_front();
-      ++flushed_seq_;
-    }
-    return;
   }
-  const size_t index = seq - flushed_seq_;
-  if (pending_.size() <= index) pending_.resize(index + 1);
-  encode(&pending_[index].bytes);
-  pending_[index].done = true;
 }
 
 void Connection::AfterAsyncCompletion() {
