@@ -27,8 +27,6 @@ class FakeClock final : public Clock {
   // Moves time forward by `d`, firing due alarms (including ones set by the
   // callbacks themselves while time moves).
   void Advance(Duration d);
-  // Fires alarms already due at Now() without moving time.
-  void RunDue() { Advance(Duration::zero()); }
   // The earliest alarm time, or TimePoint::max() when none is set.
   TimePoint NextAlarm() const;
 

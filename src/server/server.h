@@ -40,8 +40,6 @@ class Server {
   // address that works; `unix:PATH` replaces a stale socket file). Returns the
   // error on failure.
   std::error_code Listen();
-  // The bound TCP port (useful with -p 0), or 0 for a UNIX socket.
-  uint16_t bound_port() const { return bound_port_; }
   // Starts accepting. REQUIRES: Listen() succeeded.
   void Start();
   // Stops accepting; existing connections are left to the caller (the process exits).
@@ -53,7 +51,6 @@ class Server {
 
   const Config& config() const { return config_; }
   queue::Queue& queue() { return queue_; }
-  Clock& clock() { return clock_; }
   ServerCounters& counters() { return counters_; }
 
   // Builds the `stats` document from the queue's part and the server's own.
@@ -67,7 +64,7 @@ class Server {
   queue::Queue& queue_;
   Clock& clock_;
   asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor_;
-  uint16_t bound_port_ = 0;
+  uint16_t bound_port_ = 0;  // the bound TCP port (logged; differs from -p with -p 0)
   bool tcp_ = true;
   bool draining_ = false;
   ServerCounters counters_;
