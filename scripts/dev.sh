@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 # compatibility tests.
 PACKAGES=(
   cmake ninja-build g++ pkg-config
-  libasio-dev libspdlog-dev libcli11-dev
+  libasio-dev libspdlog-dev libcli11-dev liblz4-dev libhiredis-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
-  beanstalkd
+  beanstalkd redis-server redis-tools
   php-cli php-pda-pheanstalk ruby ruby-beaneater python3 python3-yaml
 )
 
