@@ -377,6 +377,7 @@ void Connection::Complete(uint64_t seq, Encode&& encode) {
     if (pending_.size() <= index) pending_.resize(index + 1);
     if (!closed_) encode(&pending_[index].bytes);
     pending_[index].done = true;
+    parked_bytes_ += pending_[index].bytes.size();
     return;
   }
   // The common case: the oldest unanswered command. Encode straight into the
@@ -386,6 +387,7 @@ void Connection::Complete(uint64_t seq, Encode&& encode) {
   if (!pending_.empty()) pending_.pop_front();
   while (!pending_.empty() && pending_.front().done) {
     if (!closed_) out_ += pending_.front().bytes;
+    parked_bytes_ -= pending_.front().bytes.size();
     pending_.pop_front();
     ++flushed_seq_;
   }
@@ -400,7 +402,8 @@ void Connection::AfterAsyncCompletion() {
 }
 
 bool Connection::OutputFull() const {
-  return out_.size() + wbuf_.size() > kMaxOutputBytes || Unanswered() > kMaxUnansweredCommands;
+  return out_.size() + wbuf_.size() + parked_bytes_ > kMaxOutputBytes ||
+         Unanswered() > kMaxUnansweredCommands;
 }
 
 void Connection::MaybeWrite() {

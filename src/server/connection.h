@@ -48,7 +48,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static constexpr size_t kMinReadBytes = 2 * 1024;
   static constexpr size_t kReadAheadBytes = 64 * 1024;
   static constexpr size_t kMaxOutputBytes = 1024 * 1024;
-  static constexpr size_t kMaxUnansweredCommands = 16 * 1024;
+  // Commands in flight per connection. With an in-memory queue almost every command
+  // is answered at once; with a journal (-f0) or Redis each waits for a sync or a
+  // round trip, and this cap bounds the replies that can land together (1024 peeks of
+  // a 64 KiB job: 64 MiB) while leaving room for group commit and pipelining.
+  static constexpr size_t kMaxUnansweredCommands = 1024;
 
  private:
   struct Slot {
@@ -102,6 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;    // replies ready to send, in order
   std::string wbuf_;   // the bytes of the write in progress
   std::deque<Slot> pending_;  // replies of commands flushed_seq_, flushed_seq_+1, ...
+  size_t parked_bytes_ = 0;   // bytes of the replies parked in pending_
   uint64_t next_seq_ = 0;     // sequence number of the next command
   uint64_t flushed_seq_ = 0;  // first command whose reply is not yet in out_
 
