@@ -36,6 +36,10 @@ namespace stalk {
 using JobId = uint64_t;
 using Duration = std::chrono::nanoseconds;
 
+// Status and Result live in an inline namespace so that their symbols never meet
+// those of a program's own stalk::Status (stalkd's internal one among them).
+inline namespace v1 {
+
 // Every way a call can fail. The first group is the server's own answers; the second
 // is the client's.
 enum class Error : uint8_t {
@@ -118,6 +122,8 @@ class [[nodiscard]] Result<void> {
   Status s_;
 };
 
+}  // inline namespace v1
+
 struct Backoff {
   Duration initial = std::chrono::milliseconds(50);
   Duration max = std::chrono::seconds(5);
@@ -139,6 +145,11 @@ struct Options {
   bool reconnect = true;  // reconnect after a broken connection, with backoff
   Backoff backoff;
   int max_connect_attempts = 5;  // per (re)connect; 0 = unlimited
+
+  // Undo the LZ4 compression of stalk/compression.h (the facade's Put with
+  // compress) on every body this Client reads: Reserve*, Peek*, ReserveMany. Off:
+  // bodies come back exactly as stored.
+  bool decompress = true;
 };
 
 struct PutOptions {
@@ -175,6 +186,14 @@ class Client {
   Result<uint64_t> Watch(std::string_view tube);   // watched count
   Result<uint64_t> Ignore(std::string_view tube);  // watched count
   Result<std::vector<std::string>> ListTubesWatched();
+
+  // `use <tube>` and the command in ONE write, so that threads working on different
+  // tubes through one Client never see another thread's `use` slip in between. The
+  // Client uses `tube` afterwards.
+  Result<JobId> PutIn(std::string_view tube, std::string_view body, const PutOptions& opts = {});
+  Result<Job> PeekReadyIn(std::string_view tube);
+  Result<Job> PeekDelayedIn(std::string_view tube);
+  Result<Job> PeekBuriedIn(std::string_view tube);
 
   // Other commands.
   Result<Job> Peek(JobId id);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 namespace stalk {
+inline namespace internal {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
@@ -45,4 +46,5 @@ std::string Status::ToString() const {
   return s;
 }
 
+}  // inline namespace internal
 }  // namespace stalk

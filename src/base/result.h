@@ -16,6 +16,9 @@
 #include <variant>
 
 namespace stalk {
+// An inline namespace keeps these symbols apart from libstalk's public stalk::Status and
+// stalk::Result (include/stalk/client.h, inline namespace v1) in a program that links both.
+inline namespace internal {
 
 enum class StatusCode : uint8_t {
   kOk,
@@ -81,4 +84,5 @@ class [[nodiscard]] Result {
   std::variant<T, Status> v_;
 };
 
+}  // inline namespace internal
 }  // namespace stalk
