@@ -33,6 +33,14 @@ ParsedArgs ParseCommandLine(int argc, char** argv) {
   app.add_option("-z,--max-job-size", c.max_job_bytes, "maximum job size in bytes (default 65535)");
   app.add_flag("-V,--verbose", c.verbosity, "increase verbosity (repeatable)");
   app.add_flag("-v,--version", print_version, "show version information");
+  app.add_option("--redis", c.redis_url,
+                 "keep jobs in a Redis Cluster or Redis: redis://host:port[,host:port...]");
+  app.add_option("--redis-wait-replicas", c.redis_wait_replicas,
+                 "with --redis: wait for N replicas (WAIT) after each change (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--redis-wait-timeout", c.redis_wait_timeout_ms,
+                 "with --redis: longest WAIT in milliseconds (default 100)")
+      ->check(CLI::PositiveNumber);
   app.add_flag("-c,-n", removed_flags, "removed; the write-ahead log is always compacted")->group("");
 
   try {
@@ -51,6 +59,19 @@ ParsedArgs ParseCommandLine(int argc, char** argv) {
   if (print_version) {
     std::cout << "stalkd " << kStalkdVersion << " (beanstalkd 1.13 protocol)\n";
     out.action = ParsedArgs::Action::kExit;
+    return out;
+  }
+  if (!c.redis_url.empty() && !c.binlog_dir.empty()) {
+    std::cerr << "stalkd: -b and --redis exclude each other (with --redis the jobs live in "
+                 "Redis)\n";
+    out.action = ParsedArgs::Action::kExit;
+    out.exit_code = 5;
+    return out;
+  }
+  if (c.redis_url.empty() && c.redis_wait_replicas > 0) {
+    std::cerr << "stalkd: --redis-wait-replicas needs --redis\n";
+    out.action = ParsedArgs::Action::kExit;
+    out.exit_code = 5;
     return out;
   }
   if (removed_flags > 0) std::cerr << "stalkd: -c/-n flag was removed. binlog is always compacted.\n";

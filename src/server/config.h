@@ -20,6 +20,11 @@ struct Config {
   std::optional<int64_t> fsync_ms;  // -f
   bool never_fsync = false;         // -F
   uint64_t binlog_size_bytes = 10485760;  // -s
+  // Scale-out (docs/redis_schema.md): keep every job in a Redis Cluster (or one Redis)
+  // instead of this process's memory. Empty = the in-memory queue. Excludes -b.
+  std::string redis_url;                  // --redis redis://host:port[,host:port...]
+  int redis_wait_replicas = 0;            // --redis-wait-replicas: WAIT after mutations
+  int64_t redis_wait_timeout_ms = 100;    // --redis-wait-timeout
 };
 
 // The outcome of reading the command line.

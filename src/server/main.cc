@@ -13,10 +13,17 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
 
 #include "journal/journal.h"
 #include "local/local_queue.h"
+#include "redis/cluster.h"
+#include "redis/endpoint.h"
+#include "redis_queue/redis_queue.h"
 #include "server/asio_clock.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -27,6 +34,7 @@ namespace {
 constexpr int kExitFatal = 1;
 constexpr int kExitBinlogLock = 10;
 constexpr int kExitSocket = 111;
+constexpr int kExitUsage = 5;
 constexpr int kExitUserLookup = 32;
 constexpr int kExitSetgid = 33;
 constexpr int kExitSetuid = 34;
@@ -53,6 +61,43 @@ int DropPrivileges(const std::string& user) {
   return 0;
 }
 
+// Connects to the Redis named by --redis before anything listens: a Redis that cannot be
+// reached is a clear error at start, never a server that hangs on its first command.
+// Returns the started client, or nullptr after logging why.
+std::unique_ptr<stalk::redis::ClusterClient> ConnectRedis(asio::io_context& io,
+                                                          const stalk::server::Config& config,
+                                                          int* exit_code) {
+  auto seeds = stalk::redis::ParseRedisAddress(config.redis_url);
+  if (!seeds.ok()) {
+    std::cerr << "stalkd: --redis " << config.redis_url << ": " << seeds.status().message()
+              << "\n";
+    *exit_code = kExitUsage;
+    return nullptr;
+  }
+  stalk::redis::ClusterOptions options;
+  options.seeds = std::move(seeds).value();
+  auto client = std::make_unique<stalk::redis::ClusterClient>(io, std::move(options));
+  std::optional<stalk::Status> started;
+  client->Start([&started](stalk::Status st) { started = std::move(st); });
+  // Start reports on its own within the client's timeouts; this bound only guards against a
+  // client that never answers.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!started && std::chrono::steady_clock::now() < give_up) {
+    io.run_one_for(std::chrono::milliseconds(100));
+    if (io.stopped()) io.restart();
+  }
+  io.restart();
+  if (!started || !started->ok()) {
+    spdlog::critical("cannot reach Redis at {}: {}", config.redis_url,
+                     started ? started->ToString() : std::string("no answer in 30 s"));
+    *exit_code = kExitFatal;
+    return nullptr;
+  }
+  spdlog::info("using Redis at {} ({} mode)", config.redis_url,
+               client->cluster_mode() ? "cluster" : "single-node");
+  return client;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,14 +114,35 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   stalk::server::AsioClock clock(io);
-  stalk::local::LocalQueue queue(clock);
-  stalk::server::Server server(io, config, queue, clock);
+  // The queue: in memory (with the journal under -b), or in Redis under --redis. Both are
+  // declared before the server, which holds a reference, so they outlive it.
+  std::unique_ptr<stalk::redis::ClusterClient> redis_client;
+  std::unique_ptr<stalk::queue::Queue> queue_owner;
+  stalk::local::LocalQueue* local_queue = nullptr;
+  stalk::redis_queue::RedisQueue* redis_queue = nullptr;
+  if (!config.redis_url.empty()) {
+    int exit_code = 0;
+    redis_client = ConnectRedis(io, config, &exit_code);
+    if (!redis_client) return exit_code;
+    stalk::redis_queue::RedisQueueOptions options;
+    options.wait_replicas = config.redis_wait_replicas;
+    options.wait_timeout = std::chrono::milliseconds(config.redis_wait_timeout_ms);
+    auto rq = std::make_unique<stalk::redis_queue::RedisQueue>(*redis_client, clock, options);
+    rq->Start();
+    redis_queue = rq.get();
+    queue_owner = std::move(rq);
+  } else {
+    auto lq = std::make_unique<stalk::local::LocalQueue>(clock);
+    local_queue = lq.get();
+    queue_owner = std::move(lq);
+  }
+  stalk::server::Server server(io, config, *queue_owner, clock);
 
   // The journal is declared after the server so that it is destroyed first: its
   // destructor syncs what is pending and runs the completions still waiting,
   // which reach connections and the server's counters.
   std::unique_ptr<stalk::journal::Journal> journal;
-  if (!config.binlog_dir.empty()) {
+  if (local_queue != nullptr && !config.binlog_dir.empty()) {
     stalk::journal::Options options;
     options.dir = config.binlog_dir;
     options.segment_bytes = config.binlog_size_bytes;
@@ -90,7 +156,7 @@ int main(int argc, char** argv) {
       options.sync_interval = std::chrono::milliseconds(config.fsync_ms.value_or(50));
     }
     options.post = [&io](std::function<void()> f) { asio::post(io, std::move(f)); };
-    auto opened = stalk::journal::Journal::Open(options, queue);
+    auto opened = stalk::journal::Journal::Open(options, *local_queue);
     if (!opened.ok()) {
       spdlog::critical("cannot open the write-ahead log in {}: {}", config.binlog_dir,
                        opened.status().ToString());
@@ -98,7 +164,7 @@ int main(int argc, char** argv) {
                                                                         : kExitFatal;
     }
     journal = std::move(opened).value();
-    queue.AttachJournal(journal.get());
+    local_queue->AttachJournal(journal.get());
   }
 
   if (std::error_code ec = server.Listen()) {
@@ -116,6 +182,12 @@ int main(int argc, char** argv) {
     if (ec) return;
     spdlog::info("signal {}: stopping", sig);
     server.StopAccepting();
+    if (redis_queue != nullptr) {
+      // Give this node's reservations back now, not after their TTR (beanstalkd releases a
+      // closed connection's jobs); bounded, so a lost Redis cannot hold the exit up.
+      redis_queue->Shutdown(std::chrono::seconds(3), [&io] { io.stop(); });
+      return;
+    }
     io.stop();
   });
   asio::signal_set drain_signal(io, SIGUSR1);
@@ -133,7 +205,7 @@ int main(int argc, char** argv) {
   if (journal) {
     // Orderly stop: hand the replies still waiting for this turn's sync to the
     // journal, whose destructor syncs and runs them before it goes.
-    queue.AttachJournal(nullptr);
+    local_queue->AttachJournal(nullptr);
     journal.reset();
   }
   return 0;

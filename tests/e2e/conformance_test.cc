@@ -10,6 +10,9 @@
 // otherwise.
 //
 // Run against the reference: STALK_TEST_SERVER=/usr/bin/beanstalkd conformance_test
+// Run on stalkd's Redis backend: STALK_TEST_REDIS=cluster conformance_test. Job ids
+// there are sparse; the clients show them as 1, 2, 3... (ServerFixture, IdMap),
+// and the few documented differences of that backend are checked by redis().
 //
 // Timing: tests only assert lower bounds where the semantics need them (a 1 s
 // pause delays a reserve by >= 1 s); upper bounds are the generous default read
@@ -839,7 +842,13 @@ TEST_F(Conformance, ListTube) {
   c->Roundtrip("watch w\r\n", "WATCHING 2\r\n");
   c->Roundtrip("use u\r\n", "USING u\r\n");
   c->Send("list-tubes\r\n");
-  ExpectDoc(*c, ExpectedDoc(beanstalkd()).Item("default").Item("w").Item("u"));
+  if (redis()) {
+    // On Redis: default first, then by name; no shard knows the creation order
+    // (docs/redis_schema.md "Tubes and the registry").
+    ExpectDoc(*c, ExpectedDoc(beanstalkd()).Item("default").Item("u").Item("w"));
+  } else {
+    ExpectDoc(*c, ExpectedDoc(beanstalkd()).Item("default").Item("w").Item("u"));
+  }
   c->Roundtrip("list-tube-used\r\n", "USING u\r\n");
   c->Send("list-tubes-watched\r\n");
   ExpectDoc(*c, ExpectedDoc(beanstalkd()).Item("default").Item("w"));
@@ -1187,6 +1196,11 @@ TEST_F(Conformance, ListTubesWatchedOrderAfterIgnore) {
 // A tube exists while something refers to it (a connection using or watching
 // it, a job in it); default always exists.
 TEST_F(Conformance, TubeIsFreedWhenNothingRefersToIt) {
+  if (redis()) {
+    GTEST_SKIP() << "on Redis an unused empty tube is forgotten only after 10 s idle (prune), "
+                    "since no node knows whether another node's clients still use it "
+                    "(docs/redis_schema.md \"Tubes and the registry\")";
+  }
   ASSERT_TRUE(StartServer());
   auto c = Connect();
   c->Roundtrip("use t1\r\n", "USING t1\r\n");
@@ -1484,10 +1498,14 @@ TEST_F(Conformance, PipelinedFloodWithoutReadingKeepsMemoryBounded) {
   auto c = Connect();
   const std::string body(8000, 'q');
   c->Roundtrip(PutCommand(body), "INSERTED 1\r\n");
-  // "peek 000...01": leading zeros pad the line to the 224-byte maximum.
-  const std::string command = "peek " + std::string(216, '0') + "1\r\n";
+  // "peek 000...01": leading zeros pad the line to the 224-byte maximum. The
+  // flood below bypasses WireClient, and with it the id translation of the Redis
+  // backend, so it names the job by the server's own id ("1" elsewhere).
+  const std::string id = std::to_string(ServerJobId(1));
+  const std::string command = "peek " + std::string(217 - id.size(), '0') + id + "\r\n";
   ASSERT_EQ(command.size(), 224u);
-  const std::string reply = "FOUND 1 8000\r\n" + body + "\r\n";
+  const std::string reply = "FOUND 1 8000\r\n" + body + "\r\n";  // as WireClient shows it
+  const std::string raw_reply = "FOUND " + id + " 8000\r\n" + body + "\r\n";
   ASSERT_TRUE(c->Roundtrip(command, reply));
 
   const size_t count = (10u << 20) / command.size();
@@ -1527,8 +1545,8 @@ TEST_F(Conformance, PipelinedFloodWithoutReadingKeepsMemoryBounded) {
   }
   const long stalled_rss_kib = server().RssKib();
 
-  // Now read everything and check it is `count` copies of `reply`.
-  const size_t total = count * reply.size();
+  // Now read everything and check it is `count` copies of `raw_reply`.
+  const size_t total = count * raw_reply.size();
   size_t received = 0;
   std::string chunk(1 << 20, '\0');
   const auto deadline = Clock::now() + 120s;
@@ -1539,9 +1557,9 @@ TEST_F(Conformance, PipelinedFloodWithoutReadingKeepsMemoryBounded) {
     // All replies are identical: compare each received piece with the reply
     // text at the same offset.
     for (size_t i = 0; i < static_cast<size_t>(n);) {
-      size_t offset = (received + i) % reply.size();
-      size_t len = std::min(static_cast<size_t>(n) - i, reply.size() - offset);
-      if (std::memcmp(chunk.data() + i, reply.data() + offset, len) != 0) {
+      size_t offset = (received + i) % raw_reply.size();
+      size_t len = std::min(static_cast<size_t>(n) - i, raw_reply.size() - offset);
+      if (std::memcmp(chunk.data() + i, raw_reply.data() + offset, len) != 0) {
         content_ok = false;
         ADD_FAILURE() << "reply stream differs from " << command.size()
                       << "-byte peeks' replies near byte " << received + i;

@@ -93,6 +93,7 @@ class JournalFixture : public ServerFixture {
  protected:
   void SetUp() override;
   void TearDown() override;
+  bool NeedsLocalStorage() const override { return true; }
 
   // The journal directory of this test (exists, empty at the start).
   const std::string& dir() const { return dir_.path(); }

@@ -202,7 +202,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
     server->binary_ = options.binary;
     server->unix_path_ = options.unix_path;
     if (!use_unix) {
-      server->port_ = PickFreePort();
+      server->port_ = options.port != 0 ? options.port : PickFreePort();
       if (server->port_ == 0) {
         *error = std::string("could not find a free loopback port: ") + std::strerror(errno);
         return nullptr;
@@ -268,7 +268,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options, std:
       last_error = "server '" + options.binary + "' " + DescribeWaitStatus(*server->exit_status_) +
                    " before listening on " + where + "; its output:\n" + server->Output();
       // Most likely the port was taken in the meantime; try another one.
-      if (!use_unix) continue;
+      if (!use_unix && options.port == 0) continue;
     } else {
       server->Kill();
       last_error = "server '" + options.binary + "' did not listen on " + where + " within " +

@@ -39,6 +39,9 @@ class ServerProcess {
     std::vector<std::string> args;  // extra arguments after -l/-p
     // When set, listen on this UNIX socket path instead of a TCP port.
     std::string unix_path;
+    // When nonzero, listen on this TCP port (e.g. to restart a killed server where
+    // its clients expect it) instead of a free one picked for it; no retry.
+    uint16_t port = 0;
     std::chrono::milliseconds start_timeout{10000};
   };
 

@@ -187,13 +187,24 @@ WireClient::WireClient(const std::string& unix_path, std::source_location loc) {
 
 WireClient::~WireClient() { Close(); }
 
+void WireClient::UseIdMap(std::shared_ptr<IdMap> map) {
+  if (!map) {
+    commands_.reset();
+    replies_.reset();
+    return;
+  }
+  commands_ = std::make_unique<CommandTranslator>(map);
+  replies_ = std::make_unique<ReplyTranslator>(std::move(map));
+}
+
+std::string WireClient::pending() const { return replies_ ? buf_ + replies_->pending() : buf_; }
+
 void WireClient::Fail(std::source_location loc, const std::string& message) {
   broken_ = true;
   ADD_FAILURE_AT(loc.file_name(), static_cast<int>(loc.line())) << message;
 }
 
-bool WireClient::TrySend(std::string_view bytes) {
-  if (fd_ < 0) return false;
+bool WireClient::WriteAll(std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
@@ -201,6 +212,27 @@ bool WireClient::TrySend(std::string_view bytes) {
       return false;
     }
     bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool WireClient::TrySend(std::string_view bytes) {
+  if (fd_ < 0) return false;
+  if (!commands_) return WriteAll(bytes);
+  commands_->NoteReplies(replies_->replies());
+  if (!WriteAll(commands_->Feed(bytes))) return false;
+  // A pipelined command names a job whose id an earlier command's reply has
+  // not brought yet: read replies (into buf_, for the test) until it has, or
+  // until the deadline, after which the command goes out as the test wrote it.
+  const auto deadline = Clock::now() + kDefaultTimeout;
+  while (commands_->blocked()) {
+    bool give_up = Clock::now() >= deadline;
+    if (!give_up) {
+      Fill f = FillOnce(deadline);
+      give_up = f == Fill::kEof || f == Fill::kError;
+      commands_->NoteReplies(replies_->replies());
+    }
+    if (!WriteAll(commands_->Resume(give_up))) return false;
   }
   return true;
 }
@@ -231,12 +263,20 @@ WireClient::Fill WireClient::FillOnce(Clock::time_point deadline) {
     char chunk[64 * 1024];
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n > 0) {
-      buf_.append(chunk, static_cast<size_t>(n));
+      std::string_view got(chunk, static_cast<size_t>(n));
+      if (replies_) {
+        buf_ += replies_->Feed(got);
+      } else {
+        buf_.append(got);
+      }
       return Fill::kData;
     }
-    if (n == 0) return Fill::kEof;
+    if (n == 0 || errno == ECONNRESET) {
+      // No more replies can complete: show the rest as it came.
+      if (replies_) buf_ += replies_->TakePending();
+      return Fill::kEof;
+    }
     if (errno == EINTR || errno == EAGAIN) continue;
-    if (errno == ECONNRESET) return Fill::kEof;
     return Fill::kError;
   }
 }
@@ -305,7 +345,7 @@ bool WireClient::ExpectReplyTo(std::string_view command, std::string_view want,
       const auto grace = std::min(deadline, Clock::now() + milliseconds(100));
       while (buf_.size() < want.size() + 64 && FillOnce(grace) == Fill::kData) {
       }
-      Fail(loc, "unexpected " + what + "\n" + DescribeMismatch(want, buf_));
+      Fail(loc, "unexpected " + what + "\n" + DescribeMismatch(want, pending()));
       return false;
     }
     if (buf_.size() >= want.size()) {
@@ -318,7 +358,7 @@ bool WireClient::ExpectReplyTo(std::string_view command, std::string_view want,
                                                 " ms waiting for the " + what
                       : f == Fill::kEof ? "the server closed the connection"
                                         : std::string("read error: ") + std::strerror(errno);
-    Fail(loc, why + "\n" + DescribeMismatch(want, buf_));
+    Fail(loc, why + "\n" + DescribeMismatch(want, pending()));
     return false;
   }
 }
@@ -332,15 +372,15 @@ bool WireClient::Roundtrip(std::string_view command, std::string_view reply,
 
 bool WireClient::ExpectNothingFor(milliseconds duration, std::source_location loc) {
   if (!ok()) return false;
-  if (!buf_.empty()) {
-    Fail(loc, "expected silence, but these bytes were already received: " + EscapeBytes(buf_));
+  if (!pending().empty()) {
+    Fail(loc, "expected silence, but these bytes were already received: " + EscapeBytes(pending()));
     return false;
   }
   Fill f = FillOnce(Clock::now() + duration);
   if (f == Fill::kTimeout) return true;
   if (f == Fill::kData) {
     Fail(loc, "expected no reply for " + std::to_string(duration.count()) + " ms, but received " +
-                  EscapeBytes(buf_));
+                  EscapeBytes(pending()));
   } else {
     Fail(loc, "expected no reply for " + std::to_string(duration.count()) +
                   " ms, but the connection was closed");
@@ -352,13 +392,14 @@ bool WireClient::ExpectClosed(milliseconds timeout, std::source_location loc) {
   if (!ok()) return false;
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    if (!buf_.empty()) {
-      Fail(loc, "expected the connection to close, but received " + EscapeBytes(buf_));
+    if (!pending().empty()) {
+      Fail(loc, "expected the connection to close, but received " + EscapeBytes(pending()));
       return false;
     }
     Fill f = FillOnce(deadline);
-    if (f == Fill::kEof) return true;
-    if (f == Fill::kData) continue;
+    // At EOF an incomplete translated reply is released into buf_: check again.
+    if (f == Fill::kEof && buf_.empty()) return true;
+    if (f == Fill::kData || f == Fill::kEof) continue;
     Fail(loc, f == Fill::kTimeout ? "the server did not close the connection within " +
                                         std::to_string(timeout.count()) + " ms"
                                   : std::string("read error: ") + std::strerror(errno));
@@ -369,15 +410,19 @@ bool WireClient::ExpectClosed(milliseconds timeout, std::source_location loc) {
 bool WireClient::WaitForClose(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    if (!buf_.empty()) return false;
+    if (!pending().empty()) return false;
     Fill f = FillOnce(deadline);
-    if (f == Fill::kEof) return true;
+    if (f == Fill::kEof) return buf_.empty();
     if (f != Fill::kData) return false;
   }
 }
 
 void WireClient::ShutdownWrite() {
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+  if (fd_ < 0) return;
+  // A command line held back for id translation goes out as it is: the server
+  // sees the same unfinished line it would have seen without translation.
+  if (commands_) WriteAll(commands_->Flush());
+  ::shutdown(fd_, SHUT_WR);
 }
 
 void WireClient::Close() {

@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <source_location>
 #include <string>
 #include <string_view>
+
+#include "support/id_map.h"
 
 namespace stalk::test {
 
@@ -17,6 +20,12 @@ namespace stalk::test {
 // first difference. After a failed Expect the stream is out of step, so the client
 // marks itself broken and later Expect*() calls fail quietly (return false, no new
 // failure) instead of burying the first failure under follow-on noise.
+//
+// With an IdMap (UseIdMap), job ids are translated on both streams so a test
+// written for sequential ids runs against a server with sparse ones: everything
+// the client sends goes through a CommandTranslator and everything it receives
+// through a ReplyTranslator (see id_map.h), so Read*() and Expect*() see whole,
+// translated replies. Without one, the bytes are exactly the wire's.
 //
 // Not thread-safe; one thread per client.
 class WireClient {
@@ -33,11 +42,18 @@ class WireClient {
   WireClient(const WireClient&) = delete;
   WireClient& operator=(const WireClient&) = delete;
 
+  // Translates job ids through `map` from now on (see the class comment). Call it
+  // before the first byte is sent or received; nullptr turns translation off.
+  void UseIdMap(std::shared_ptr<IdMap> map);
+
   // False after a connection failure or a failed Expect.
   bool ok() const { return fd_ >= 0 && !broken_; }
   int fd() const { return fd_; }
 
   // Writes all of `bytes` (blocking). Reports a failure if the peer is gone.
+  // With an IdMap, a pipelined command that names a job whose id has not come
+  // back yet is held until the reply that brings it has been read (into the
+  // buffer the Expect*() calls read), at most kDefaultTimeout.
   bool Send(std::string_view bytes, std::source_location loc = std::source_location::current());
   // Like Send but a write error is not a test failure (for tests that race a close).
   bool TrySend(std::string_view bytes);
@@ -74,11 +90,14 @@ class WireClient {
   void ShutdownWrite();
   void Close();
 
-  // Bytes received but not consumed yet.
-  const std::string& pending() const { return buf_; }
+  // Bytes received but not consumed yet (with an IdMap: the translated ones,
+  // then those of a reply not complete yet, untranslated).
+  std::string pending() const;
 
  private:
   enum class Fill { kData, kTimeout, kEof, kError };
+  // Writes all of `bytes` as they are (blocking); false on a write error.
+  bool WriteAll(std::string_view bytes);
   // Waits until some bytes arrive (appended to buf_) or the deadline passes.
   Fill FillOnce(std::chrono::steady_clock::time_point deadline);
   void Fail(std::source_location loc, const std::string& message);
@@ -88,7 +107,10 @@ class WireClient {
 
   int fd_ = -1;
   bool broken_ = false;
-  std::string buf_;
+  std::string buf_;  // received, translated when ids are, not consumed yet
+  // Only with an IdMap.
+  std::unique_ptr<CommandTranslator> commands_;
+  std::unique_ptr<ReplyTranslator> replies_;
 };
 
 // "put <pri> <delay> <ttr> <len>\r\n<body>\r\n"
