@@ -365,9 +365,9 @@ Result<JobStats> Client::StatsJob(JobId id) {
                                               Duration::zero())[0]),
                     "stats-job");
   if (!r.ok()) return r.status();
-  proto::JobStats s;
+  JobStats s;
   if (!proto::DecodeJobStats(*r, &s)) return BadYaml("stats-job");
-  return detail::ToPublic(s);
+  return s;
 }
 
 Result<TubeStats> Client::StatsTube(std::string_view tube) {
@@ -376,9 +376,9 @@ Result<TubeStats> Client::StatsTube(std::string_view tube) {
                                               Duration::zero())[0]),
                     "stats-tube");
   if (!r.ok()) return r.status();
-  proto::TubeStats s;
+  TubeStats s;
   if (!proto::DecodeTubeStats(*r, &s)) return BadYaml("stats-tube");
-  return detail::ToPublic(s);
+  return s;
 }
 
 Result<ServerStats> Client::Stats() {

@@ -18,6 +18,7 @@
 
 #include "client/redis_host.h"
 #include "queue/queue.h"
+#include "queue/stats.h"
 #include "stalk/compression.h"
 
 namespace stalk::detail {
@@ -121,26 +122,7 @@ Status CheckDuration(Duration d, std::string_view what) {
 // same whichever backend put it.
 Duration WholeSeconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d); }
 
-int64_t Seconds(Duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
 
-TubeStats ToTubeStats(const queue::TubeInfo& t) {
-  TubeStats s;
-  s.name = t.name;
-  s.current_jobs_urgent = t.urgent;
-  s.current_jobs_ready = t.ready;
-  s.current_jobs_reserved = t.reserved;
-  s.current_jobs_delayed = t.delayed;
-  s.current_jobs_buried = t.buried;
-  s.total_jobs = t.total_jobs;
-  s.current_using = t.using_count;
-  s.current_watching = t.watching_count;
-  s.current_waiting = t.waiting_count;
-  s.cmd_delete = t.cmd_delete;
-  s.cmd_pause_tube = t.cmd_pause_tube;
-  s.pause_s = Seconds(t.pause);
-  s.pause_time_left_s = Seconds(t.pause_time_left);
-  return s;
-}
 
 // The Backend on a RedisQueue of its own (in host_).
 //
@@ -265,7 +247,7 @@ class RedisBackend final : public Backend {
         [this, tube = std::string(tube)](Done<TubeStats> done) {
           host_->queue().StatsTube(control_, tube, [done](Code code, const queue::TubeInfo* info) {
             if (code != Code::kOk) return (*done)(CodeStatus(code, "stats-tube"));
-            (*done)(ToTubeStats(*info));
+            (*done)(queue::ToStats(*info));
           });
         },
         options_.call_timeout);

@@ -2,44 +2,6 @@
 
 namespace stalk::detail {
 
-JobStats ToPublic(const proto::JobStats& in) {
-  JobStats out;
-  out.id = in.id;
-  out.tube = in.tube;
-  out.state = in.state;
-  out.pri = in.pri;
-  out.age_s = in.age_s;
-  out.delay_s = in.delay_s;
-  out.ttr_s = in.ttr_s;
-  out.time_left_s = in.time_left_s;
-  out.file = in.file;
-  out.reserves = in.reserves;
-  out.timeouts = in.timeouts;
-  out.releases = in.releases;
-  out.buries = in.buries;
-  out.kicks = in.kicks;
-  return out;
-}
-
-TubeStats ToPublic(const proto::TubeStats& in) {
-  TubeStats out;
-  out.name = in.name;
-  out.current_jobs_urgent = in.current_jobs_urgent;
-  out.current_jobs_ready = in.current_jobs_ready;
-  out.current_jobs_reserved = in.current_jobs_reserved;
-  out.current_jobs_delayed = in.current_jobs_delayed;
-  out.current_jobs_buried = in.current_jobs_buried;
-  out.total_jobs = in.total_jobs;
-  out.current_using = in.current_using;
-  out.current_watching = in.current_watching;
-  out.current_waiting = in.current_waiting;
-  out.cmd_delete = in.cmd_delete;
-  out.cmd_pause_tube = in.cmd_pause_tube;
-  out.pause_s = in.pause_s;
-  out.pause_time_left_s = in.pause_time_left_s;
-  return out;
-}
-
 ServerStats ToPublic(const proto::ServerStats& in) {
   ServerStats out;
   out.current_jobs_urgent = in.current_jobs_urgent;

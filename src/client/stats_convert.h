@@ -5,11 +5,9 @@
 
 namespace stalk::detail {
 
-// The wire structs of proto/ to the public ones of stalk/stats.h. The public
-// ServerStats keys the cmd-* counters by name (proto::VerbName) and gives rusage in
-// seconds; JobStats and TubeStats are field for field the same.
-JobStats ToPublic(const proto::JobStats& in);
-TubeStats ToPublic(const proto::TubeStats& in);
+// proto's ServerStats to the public one of stalk/stats.h, which keys the cmd-*
+// counters by name (proto::VerbName) and gives rusage in seconds. (JobStats and
+// TubeStats are the public structs already.)
 ServerStats ToPublic(const proto::ServerStats& in);
 
 }  // namespace stalk::detail

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "proto/command.h"
+#include "stalk/stats.h"
 
 namespace stalk::proto {
 
@@ -14,39 +15,10 @@ namespace stalk::proto {
 // in seconds. Field order in the YAML is beanstalkd 1.13's (prot.c STATS_*_FMT);
 // see docs/protocol.md. The server fills these; the client parses them.
 
-struct JobStats {
-  uint64_t id = 0;
-  std::string tube;
-  std::string state;  // ready | delayed | reserved | buried
-  uint32_t pri = 0;
-  int64_t age_s = 0;
-  int64_t delay_s = 0;
-  int64_t ttr_s = 0;
-  int64_t time_left_s = 0;
-  uint64_t file = 0;
-  uint64_t reserves = 0;
-  uint64_t timeouts = 0;
-  uint64_t releases = 0;
-  uint64_t buries = 0;
-  uint64_t kicks = 0;
-};
-
-struct TubeStats {
-  std::string name;
-  uint64_t current_jobs_urgent = 0;
-  uint64_t current_jobs_ready = 0;
-  uint64_t current_jobs_reserved = 0;
-  uint64_t current_jobs_delayed = 0;
-  uint64_t current_jobs_buried = 0;
-  uint64_t total_jobs = 0;
-  uint64_t current_using = 0;
-  uint64_t current_watching = 0;
-  uint64_t current_waiting = 0;
-  uint64_t cmd_delete = 0;
-  uint64_t cmd_pause_tube = 0;
-  int64_t pause_s = 0;
-  int64_t pause_time_left_s = 0;
-};
+// stats-job and stats-tube are libstalk's public structs (stalk/stats.h): one
+// definition for the server that encodes them and the client that decodes them.
+using JobStats = ::stalk::JobStats;
+using TubeStats = ::stalk::TubeStats;
 
 struct ServerStats {
   uint64_t current_jobs_urgent = 0;

@@ -10,6 +10,7 @@
 
 #include "proto/reply.h"
 #include "proto/stats.h"
+#include "queue/stats.h"
 #include "server/server.h"
 
 namespace stalk::server {
@@ -19,10 +20,6 @@ using proto::Reply;
 using proto::Verb;
 using queue::Code;
 using queue::JobRef;
-
-int64_t WholeSeconds(Duration d) {
-  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
-}
 
 // The reply of the commands that answer with one word per outcome.
 Reply WordFor(Code c, Reply ok) {
@@ -37,44 +34,6 @@ Reply WordFor(Code c, Reply ok) {
     case Code::kInternalError: return Reply::kInternalError;
   }
   return Reply::kInternalError;
-}
-
-proto::JobStats ToWire(const queue::JobInfo& j) {
-  proto::JobStats s;
-  s.id = j.id;
-  s.tube = j.tube;
-  s.state = std::string(queue::JobStateName(j.state));
-  s.pri = j.pri;
-  s.age_s = WholeSeconds(j.age);
-  s.delay_s = WholeSeconds(j.delay);
-  s.ttr_s = WholeSeconds(j.ttr);
-  s.time_left_s = WholeSeconds(j.time_left);
-  s.file = j.file;
-  s.reserves = j.reserves;
-  s.timeouts = j.timeouts;
-  s.releases = j.releases;
-  s.buries = j.buries;
-  s.kicks = j.kicks;
-  return s;
-}
-
-proto::TubeStats ToWire(const queue::TubeInfo& t) {
-  proto::TubeStats s;
-  s.name = t.name;
-  s.current_jobs_urgent = t.urgent;
-  s.current_jobs_ready = t.ready;
-  s.current_jobs_reserved = t.reserved;
-  s.current_jobs_delayed = t.delayed;
-  s.current_jobs_buried = t.buried;
-  s.total_jobs = t.total_jobs;
-  s.current_using = t.using_count;
-  s.current_watching = t.watching_count;
-  s.current_waiting = t.waiting_count;
-  s.cmd_delete = t.cmd_delete;
-  s.cmd_pause_tube = t.cmd_pause_tube;
-  s.pause_s = WholeSeconds(t.pause);
-  s.pause_time_left_s = WholeSeconds(t.pause_time_left);
-  return s;
 }
 
 }  // namespace
@@ -335,7 +294,7 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
     case Verb::kStatsJob:
       queue_.StatsJob(session_, cmd.id, [this, seq](Code c, const queue::JobInfo* info) {
         Complete(seq, [&](std::string* o) {
-          if (c == Code::kOk) return proto::AppendOk(o, proto::EncodeJobStats(ToWire(*info)));
+          if (c == Code::kOk) return proto::AppendOk(o, proto::EncodeJobStats(queue::ToStats(*info)));
           proto::AppendReply(o, WordFor(c, Reply::kInternalError));
         });
         AfterAsyncCompletion();
@@ -344,7 +303,7 @@ void Connection::Execute(const proto::Command& cmd, uint64_t seq) {
     case Verb::kStatsTube:
       queue_.StatsTube(session_, cmd.tube, [this, seq](Code c, const queue::TubeInfo* info) {
         Complete(seq, [&](std::string* o) {
-          if (c == Code::kOk) return proto::AppendOk(o, proto::EncodeTubeStats(ToWire(*info)));
+          if (c == Code::kOk) return proto::AppendOk(o, proto::EncodeTubeStats(queue::ToStats(*info)));
           proto::AppendReply(o, WordFor(c, Reply::kInternalError));
         });
         AfterAsyncCompletion();
