@@ -661,7 +661,7 @@ void RedisQueue::AttemptHeads(SessionId id, uint64_t gen, int tries) {
       if (!pick->best) return AttemptFoundNothing(ss, pick->failed);
       std::vector<std::string> bound;
       if (pick->runner_up) {
-        bound = {std::to_string(pick->runner_up->pri), std::to_string(pick->runner_up->born)};
+        bound = {std::to_string(pick->runner_up->pri)};
       }
       ClaimHead(id, gen, tries, pick->best->tube, PadSeq(static_cast<uint64_t>(pick->best->seq)),
                 std::move(bound));
