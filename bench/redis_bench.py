@@ -75,6 +75,13 @@ class Cluster:
         self.bus_ports = []
 
     def start(self):
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # never leave a half-started cluster behind
+            raise
+
+    def _start(self):
         for i in range(self.primaries):
             port, bus = free_port(), free_port()
             d = os.path.join(self.dir, str(port))
@@ -195,7 +202,9 @@ def run_variant(o, tmp_root, label, cell, round_no):
         f = [x.replace("{dir}", data_dir) for x in flags]
         if cluster:
             f += ["--redis", cluster.address()]
-        servers = [Stalkd(o.stalkd, f, tmp_root).start() for _ in range(nodes)]
+        for _ in range(nodes):
+            servers.append(Stalkd(o.stalkd, f, tmp_root))
+            servers[-1].start()  # appended first, so the finally below stops it on failure
         prefill = o.prefill if cell.startswith("reserve-delete") else 0
         if nodes == 1:
             return run_loadgen(o.loadgen, servers[0].port, CELLS[cell], o.duration_s, prefill)
