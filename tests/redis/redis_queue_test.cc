@@ -199,6 +199,46 @@ TEST_F(RedisQueueTest, ReserveAcrossWatchedTubesOnDifferentShardsTakesTheBest) {
   }
 }
 
+// Consumers that read the same heads and race for the same job: the losers take the next
+// job of their tube when its priority is still no worse than the other tubes' best, and pick
+// again when it is worse. Priority order across tubes holds; nobody falls back to waiting.
+TEST_F(RedisQueueTest, ConsumersRacingForOneHeadKeepPriorityOrderAndNeverWait) {
+  RedisQueue& q = *a_->q;
+  std::vector<std::string> tubes = TubesOnDifferentPrimaries(2);
+  ASSERT_EQ(tubes.size(), 2u);
+  const SessionId p = q.OpenSession();
+  d_.Use(q, p, tubes[0]);
+  auto [c1, x1] = d_.Put(q, p, "x1", 5);
+  auto [c2, x2] = d_.Put(q, p, "x2", 5);
+  auto [c3, x3] = d_.Put(q, p, "x3", 9);
+  d_.Use(q, p, tubes[1]);
+  auto [c4, y1] = d_.Put(q, p, "y1", 7);
+  ASSERT_EQ(c1, Code::kOk);
+  ASSERT_EQ(c4, Code::kOk);
+
+  // Three consumers start their reserves in one loop turn, so they read the heads together
+  // and all pick x1 first.
+  std::vector<SessionId> consumers;
+  std::vector<Reserved> got(3);
+  for (int i = 0; i < 3; ++i) {
+    consumers.push_back(q.OpenSession());
+    for (const std::string& t : tubes) d_.Watch(q, consumers.back(), t);
+    ASSERT_EQ(d_.Ignore(q, consumers.back(), "default"), Code::kOk);
+  }
+  for (int i = 0; i < 3; ++i) d_.StartReserve(q, consumers[i], std::chrono::seconds(10), &got[i]);
+  ASSERT_TRUE(d_.RunUntil([&] { return got[0].done && got[1].done && got[2].done; }));
+
+  std::set<JobId> taken;
+  for (const Reserved& r : got) {
+    EXPECT_EQ(r.code, Code::kOk);
+    taken.insert(r.id);
+  }
+  // The three best by priority: x1 and x2 (5), then y1 (7); x3 (9) stays ready.
+  EXPECT_EQ(taken, (std::set<JobId>{x1, x2, y1}));
+  EXPECT_EQ(q.safety_polls(), 0u);
+  EXPECT_EQ(d_.Reserve(q, consumers[0], std::chrono::seconds(0)).id, x3);
+}
+
 TEST_F(RedisQueueTest, ReserveJobAndCloseSessionPutJobsBackWithoutTimeouts) {
   RedisQueue& q = *a_->q;
   const SessionId s = q.OpenSession();
