@@ -173,6 +173,10 @@ redis::CallOptions RedisQueue::Mutating(bool idempotent) const {
   return o;
 }
 
+bool RedisQueue::ShortOfReplicas() const {
+  return options_.wait_replicas > 0 && client_.last_wait_acks() < options_.wait_replicas;
+}
+
 std::vector<std::string> RedisQueue::TubeKeys(const std::string& tube) {
   // The order common.lua documents: the scripts rely on it (put reads KEYS[6]).
   return {TubeKey(tube, "ready"), TubeKey(tube, "delayed"), TubeKey(tube, "reserved"),
@@ -565,6 +569,7 @@ void RedisQueue::Put(SessionId id, const queue::PutArgs& args,
   client_.Eval(
       slot, scripts_.put, std::move(keys), std::move(argv),
       Guard([this, tube, slot, done = std::move(done)](Reply reply) {
+        const bool short_of_replicas = ShortOfReplicas();
         if (IsOom(reply)) return done(Code::kOutOfMemory, 0);
         auto r = ParseScript(reply, "put");
         if (!r) return done(Code::kInternalError, 0);
@@ -577,6 +582,9 @@ void RedisQueue::Put(SessionId id, const queue::PutArgs& args,
         }
         const JobId job = MakeJobId(slot, static_cast<uint64_t>(IntAt(r->e, 3)));
         NoteJobTube(job, tube);
+        // Not replicated as asked: the job exists and will be delivered, but the reply says
+        // the put may not have stuck; a client that retries makes a duplicate, not a loss.
+        if (short_of_replicas) return done(Code::kInternalError, 0);
         done(Code::kOk, job);
       }),
       Mutating(/*idempotent=*/false));
@@ -857,12 +865,14 @@ void RedisQueue::Delete(SessionId id, JobId job, queue::Completion<Code> done) {
   Session* s = FindSession(id);
   if (s == nullptr) return done(Code::kInternalError);
   auto on_reply = [this, id, job, done](Reply reply) {
+    const bool short_of_replicas = ShortOfReplicas();
     auto r = ParseScript(reply, "delete");
     if (!r) return done(Code::kInternalError);
     if (r->status == "ok") job_tubes_.erase(job);
     if (r->e.size() > 3) NoteDue(StrAt(r->e, 3), r->due_ms, r->now_ms);
     if (Session* ss = FindSession(id)) ss->held.erase(job);
-    done(r->status == "ok" ? Code::kOk : Code::kNotFound);
+    if (r->status != "ok") return done(Code::kNotFound);
+    done(short_of_replicas ? Code::kInternalError : Code::kOk);
   };
   if (!EvalJob(scripts_.del, job, {s->owner}, std::move(on_reply), Mutating(false))) {
     done(Code::kNotFound);
@@ -874,12 +884,13 @@ void RedisQueue::Release(SessionId id, JobId job, uint32_t pri, Duration delay,
   Session* s = FindSession(id);
   if (s == nullptr) return done(Code::kInternalError);
   auto on_reply = [this, id, job, done](Reply reply) {
+    const bool short_of_replicas = ShortOfReplicas();
     auto r = ParseScript(reply, "release");
     if (!r) return done(Code::kInternalError);
     if (r->e.size() > 3) NoteDue(StrAt(r->e, 3), r->due_ms, r->now_ms);
     if (r->status != "ok") return done(Code::kNotFound);
     if (Session* ss = FindSession(id)) ss->held.erase(job);
-    done(Code::kOk);
+    done(short_of_replicas ? Code::kInternalError : Code::kOk);
   };
   const int64_t delay_ms = Ms(std::max(delay, Duration::zero()));
   if (!EvalJob(scripts_.release, job, {s->owner, std::to_string(pri), std::to_string(delay_ms)},
@@ -892,12 +903,13 @@ void RedisQueue::Bury(SessionId id, JobId job, uint32_t pri, queue::Completion<C
   Session* s = FindSession(id);
   if (s == nullptr) return done(Code::kInternalError);
   auto on_reply = [this, id, job, done](Reply reply) {
+    const bool short_of_replicas = ShortOfReplicas();
     auto r = ParseScript(reply, "bury");
     if (!r) return done(Code::kInternalError);
     if (r->e.size() > 3) NoteDue(StrAt(r->e, 3), r->due_ms, r->now_ms);
     if (r->status != "ok") return done(Code::kNotFound);
     if (Session* ss = FindSession(id)) ss->held.erase(job);
-    done(Code::kOk);
+    done(short_of_replicas ? Code::kInternalError : Code::kOk);
   };
   if (!EvalJob(scripts_.bury, job, {s->owner, std::to_string(pri)}, std::move(on_reply),
                Mutating(false))) {
@@ -930,9 +942,11 @@ void RedisQueue::Kick(SessionId id, uint32_t bound, queue::Completion<Code, uint
   EvalTube(
       scripts_.kick, tube, {std::to_string(bound)},
       [this, tube, done](Reply reply) {
+        const bool short_of_replicas = ShortOfReplicas();
         auto r = ParseScript(reply, "kick");
         if (!r) return done(Code::kInternalError, 0);
         NoteDue(tube, r->due_ms, r->now_ms);
+        if (short_of_replicas) return done(Code::kInternalError, 0);
         done(Code::kOk, static_cast<uint64_t>(IntAt(r->e, 3)));
       },
       Mutating(false));
@@ -940,11 +954,12 @@ void RedisQueue::Kick(SessionId id, uint32_t bound, queue::Completion<Code, uint
 
 void RedisQueue::KickJob(SessionId, JobId job, queue::Completion<Code> done) {
   auto on_reply = [this, done](Reply reply) {
+    const bool short_of_replicas = ShortOfReplicas();
     auto r = ParseScript(reply, "kick-job");
     if (!r) return done(Code::kInternalError);
     if (r->status != "ok") return done(Code::kNotFound);
     NoteDue(StrAt(r->e, 3), r->due_ms, r->now_ms);
-    done(Code::kOk);
+    done(short_of_replicas ? Code::kInternalError : Code::kOk);
   };
   if (!EvalJob(scripts_.kick_job, job, {}, std::move(on_reply), Mutating(false))) {
     done(Code::kNotFound);
@@ -997,6 +1012,7 @@ void RedisQueue::PauseTube(SessionId, std::string_view name, Duration delay,
   EvalTube(
       scripts_.pause, tube, {std::to_string(delay_ms), KnownLocally(tube) ? "0" : "1"},
       [this, tube, done](Reply reply) {
+        const bool short_of_replicas = ShortOfReplicas();
         auto r = ParseScript(reply, "pause-tube");
         if (!r) return done(Code::kInternalError);
         NoteDue(tube, r->due_ms, r->now_ms);
@@ -1005,7 +1021,7 @@ void RedisQueue::PauseTube(SessionId, std::string_view name, Duration delay,
           client_.Command(TubeSlot(kRegistryKey), {"SADD", std::string(kRegistryKey), tube},
                           [](Reply) {});
         }
-        done(Code::kOk);
+        done(short_of_replicas ? Code::kInternalError : Code::kOk);
       },
       Mutating(false));
 }

@@ -152,6 +152,10 @@ class RedisQueue final : public queue::Queue {
   // A callback that runs `f` only while this queue is alive.
   redis::Callback Guard(std::function<void(redis::Reply)> f);
   redis::CallOptions Mutating(bool idempotent) const;
+  // Inside the callback of a Mutating() call: true when --redis-wait-replicas asked for N
+  // replicas and fewer acknowledged the write in time. The write happened on the primary but
+  // may not survive a failover, so the command is answered INTERNAL_ERROR, not success.
+  bool ShortOfReplicas() const;
   static redis::CallOptions Claiming();
 
   // The keys of `tube` every script declares, in the order of scripts/common.lua.

@@ -239,6 +239,40 @@ TEST_F(RedisQueueTest, ConsumersRacingForOneHeadKeepPriorityOrderAndNeverWait) {
   EXPECT_EQ(d_.Reserve(q, consumers[0], std::chrono::seconds(0)).id, x3);
 }
 
+// --redis-wait-replicas: a write that fewer replicas acknowledged than asked is not reported
+// as done. The put happened on the primary (the job is there and will be delivered), but its
+// reply is INTERNAL_ERROR, so a client that retries makes a duplicate rather than trusting a
+// write that a failover could lose.
+TEST_F(RedisQueueTest, WaitForReplicasAnswersInternalErrorWhenTheReplicaDoesNotAcknowledge) {
+  RedisQueueOptions options;
+  options.wait_replicas = 1;
+  options.wait_timeout = std::chrono::milliseconds(200);
+  std::unique_ptr<Node> b = d_.StartNode(cluster_->seeds(), options);
+  ASSERT_TRUE(b);
+  RedisQueue& q = *b->q;
+  const SessionId s = q.OpenSession();
+  const uint16_t replica = cluster_->ReplicaOf(cluster_->OwnerOfSlot(TubeSlot("default")));
+  ASSERT_NE(replica, 0);
+  EXPECT_EQ(d_.Put(q, s, "replicated").first, Code::kOk);
+
+  struct ResumeOnExit {
+    RedisCluster* cluster;
+    uint16_t port;
+    ~ResumeOnExit() { cluster->Resume(port); }
+  } resume{cluster_, replica};
+  cluster_->Pause(replica);
+  EXPECT_EQ(d_.Put(q, s, "not replicated").first, Code::kInternalError);
+  auto t = d_.StatsTube(q, s, "default");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->ready, 2u);  // the job exists on the primary all the same
+  cluster_->Resume(replica);
+
+  // Once the replica catches up, writes are acknowledged again.
+  Code code = Code::kInternalError;
+  for (int i = 0; i < 50 && code != Code::kOk; ++i) code = d_.Put(q, s, "again").first;
+  EXPECT_EQ(code, Code::kOk);
+}
+
 TEST_F(RedisQueueTest, ReserveJobAndCloseSessionPutJobsBackWithoutTimeouts) {
   RedisQueue& q = *a_->q;
   const SessionId s = q.OpenSession();
