@@ -226,9 +226,15 @@ class ClusterClient::Impl {
     std::shared_ptr<Connection> conn = ConnectionFor(target);
     const uint64_t attempt = ++req->attempt;
     req->value.reset();
+    // A script goes as EVAL (with its source) until this node has answered it once on the
+    // current connection. Sending EVALSHA earlier could reorder a session's commands: one
+    // that got NOSCRIPT would be resent as EVAL after a later one that found the script
+    // (loaded meanwhile by another client) had already run.
+    if (req->is_script && !scripts_on_[target].count(req->script)) req->send_source = true;
     if (ask) conn->Send(EncodeCommand({"ASKING"}), nullptr);
-    conn->Send(Encode(*req), Guard([this, req, attempt](Result<Value> reply, bool written) {
-                 OnReply(req, attempt, std::move(reply), written);
+    conn->Send(Encode(*req),
+               Guard([this, req, attempt, target](Result<Value> reply, bool written) {
+                 OnReply(req, attempt, target, std::move(reply), written);
                }));
     if (req->opts.wait_replicas > 0) {
       const auto wait_ms =
@@ -273,10 +279,12 @@ class ClusterClient::Impl {
     Submit(req);
   }
 
-  void OnReply(const RequestPtr& req, uint64_t attempt, Result<Value> reply, bool written) {
+  void OnReply(const RequestPtr& req, uint64_t attempt, const Endpoint& node,
+               Result<Value> reply, bool written) {
     if (req->finished || attempt != req->attempt) return;
     if (stopped_) return Finish(req, Stopped(), -1);
     if (!reply.ok()) {
+      scripts_on_.erase(node);  // a new connection (or a restarted node) starts unknown
       if (written && !req->opts.idempotent) {
         return Finish(req,
                       Status(StatusCode::kIOError,
@@ -306,9 +314,14 @@ class ClusterClient::Impl {
       }
       if (IsRetryableError(code)) return Retry(req, Status(StatusCode::kIOError, value.str));
       if (code == "NOSCRIPT" && req->is_script && !req->send_source) {
-        req->send_source = true;  // EVAL caches the script on that node for later EVALSHAs
+        // The node lost its script cache under a live connection (SCRIPT FLUSH): EVAL
+        // caches it again for later EVALSHAs.
+        scripts_on_[node].erase(req->script);
+        req->send_source = true;
         return Dispatch(req);
       }
+    } else if (req->is_script) {
+      scripts_on_[node].insert(req->script);
     }
     backoff_ = kFirstBackoff;  // the cluster answers: later trouble starts from a short backoff
     if (req->opts.wait_replicas > 0) {
@@ -656,6 +669,8 @@ class ClusterClient::Impl {
   bool refreshing_ = false;
   std::vector<std::function<void()>> refresh_waiters_;
   std::map<Endpoint, std::shared_ptr<Connection>> conns_;
+  // Scripts each node has answered since our connection to it was last broken.
+  std::map<Endpoint, std::set<ScriptId>> scripts_on_;
 
   std::deque<RequestPtr> waiting_;  // for the map, or for a retry after backoff
   asio::steady_timer retry_timer_;

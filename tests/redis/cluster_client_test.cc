@@ -193,6 +193,37 @@ TEST_F(ClusterClientTest, EvalUsesEvalshaAndSurvivesScriptFlush) {
   EXPECT_EQ(reply->status().code(), StatusCode::kInvalidArgument);
 }
 
+// A node that has not answered a script yet gets EVAL with the source, never an EVALSHA that
+// could come back NOSCRIPT: a resend after NOSCRIPT would run after the commands pipelined
+// behind it, reordering one session's effects whenever another client loaded the script on
+// that node in between.
+TEST_F(ClusterClientTest, ANodeNewToAScriptGetsItsSourceSoPipelinedCallsKeepTheirOrder) {
+  const ScriptId incr = client_->AddScript("return redis.call('INCR', KEYS[1])");
+  const uint16_t first = SlotOn(cluster_->Primaries()[0], 23);
+  const uint16_t second = SlotOn(cluster_->Primaries()[1], 23);
+  const uint16_t second_port = cluster_->OwnerOfSlot(second);
+  for (uint16_t p : cluster_->Primaries()) {
+    ASSERT_TRUE(cluster_->Call(p, {"SCRIPT", "FLUSH"}).ok());
+    ASSERT_TRUE(cluster_->Call(p, {"CONFIG", "RESETSTAT"}).ok());
+  }
+  // The client learns the script's SHA1 on the first primary...
+  std::optional<Reply> learned;
+  client_->Eval(first, incr, {KeyIn(first, "order")}, {}, [&](Reply r) { learned = std::move(r); });
+  ASSERT_TRUE(loop_.RunUntil([&] { return learned.has_value(); }));
+  loop_.RunFor(std::chrono::milliseconds(50));  // and the SCRIPT LOAD reply with the SHA1
+  // ...then pipelines calls to the second, which has never seen it.
+  const std::string key = KeyIn(second, "order");
+  std::vector<std::string> got;
+  constexpr int kCalls = 100;
+  for (int i = 0; i < kCalls; ++i) {
+    client_->Eval(second, incr, {key}, {}, [&](Reply r) { got.push_back(Text(r)); });
+  }
+  ASSERT_TRUE(loop_.RunUntil([&] { return got.size() == kCalls; }));
+  for (int i = 0; i < kCalls; ++i) EXPECT_EQ(got[i], std::to_string(i + 1)) << i;
+  const std::string errors = cluster_->Call(second_port, {"INFO", "errorstats"}).str;
+  EXPECT_EQ(errors.find("NOSCRIPT"), std::string::npos) << errors;
+}
+
 TEST_F(ClusterClientTest, WaitReportsReplicaAcks) {
   const uint16_t slot = SlotOn(cluster_->Primaries()[0], 19);
   CallOptions opts;
