@@ -30,6 +30,9 @@ constexpr Duration kSafetyMargin = std::chrono::seconds(1);
 constexpr Duration kMinRearm = std::chrono::milliseconds(2);
 // Job id -> tube entries kept (see NoteJobTube).
 constexpr size_t kJobTubeCacheSize = 65536;
+// How long a head read for the cross-tube pick may be reused (see heads_ in the header).
+// Wake-ups forget a head at once; this bounds what a lost wake-up can cost.
+constexpr Duration kHeadCacheTtl = std::chrono::milliseconds(250);
 
 int64_t Ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
@@ -475,6 +478,7 @@ void RedisQueue::Tubes(queue::Completion<const std::vector<std::string>&> done) 
 
 void RedisQueue::NoteDue(const std::string& tube, int64_t due_ms, int64_t now_ms) {
   if (tube.empty()) return;
+  heads_.erase(tube);  // a script of this node touched the tube: its cached head may be stale
   auto it = tube_due_.find(tube);
   if (it != tube_due_.end()) {
     due_order_.erase({it->second, tube});
@@ -627,8 +631,9 @@ void RedisQueue::Attempt(Session* s) {
   AttemptHeads(s->id, gen, 0);
 }
 
-// Step 1 of the cross-tube pick: the heads of every watched tube, pipelined (one write per
-// shard). Step 2 (ClaimHead) claims the best if it is still there.
+// Step 1 of the cross-tube pick: the head of every watched tube — from heads_ when this node
+// read it recently and nothing has touched the tube since, else read now, pipelined (one write
+// per shard). Step 2 (ClaimHead) claims the best if it is still there.
 void RedisQueue::AttemptHeads(SessionId id, uint64_t gen, int tries) {
   Session* s = FindSession(id);
   if (s == nullptr || s->gen != gen) return;
@@ -637,42 +642,60 @@ void RedisQueue::AttemptHeads(SessionId id, uint64_t gen, int tries) {
     bool failed = false;
     std::optional<Head> best;
     std::optional<Head> runner_up;  // the best head of a tube other than best's
+    void Consider(const Head& h) {
+      // (pri, born, id): beanstalkd compares (pri, id) with one global id counter, i.e.
+      // oldest first; ids here are per slot, so the creation time (µs, from the shard's
+      // clock) stands in for age.
+      auto key = [](const Head& x) {
+        return std::make_tuple(x.pri, x.born, MakeJobId(x.slot, x.seq));
+      };
+      if (!best || key(h) < key(*best)) {
+        if (best) runner_up = best;
+        best = h;
+      } else if (!runner_up || key(h) < key(*runner_up)) {
+        runner_up = h;
+      }
+    }
   };
   auto pick = std::make_shared<Pick>();
-  pick->pending = s->watches.size();
+  const TimePoint now = clock_.Now();
+  std::vector<std::string> to_read;
   for (const std::string& tube : s->watches) {
-    EvalTube(scripts_.head, tube, {}, [this, id, gen, tries, tube, pick](Reply reply) {
+    auto cached = heads_.find(tube);
+    if (cached != heads_.end() && now - cached->second.fetched < kHeadCacheTtl) {
+      const CachedHead& c = cached->second;
+      pick->Consider(Head{tube, c.seq, c.pri, c.born, TubeSlot(tube)});
+    } else {
+      to_read.push_back(tube);
+    }
+  }
+  // Called once every head is known.
+  auto claim_best = [this, id, gen, tries, pick] {
+    Session* ss = FindSession(id);
+    if (ss == nullptr || ss->gen != gen) return;
+    if (!pick->best) return AttemptFoundNothing(ss, pick->failed);
+    std::vector<std::string> bound;
+    if (pick->runner_up) bound = {std::to_string(pick->runner_up->pri)};
+    ClaimHead(id, gen, tries, pick->best->tube, PadSeq(static_cast<uint64_t>(pick->best->seq)),
+              std::move(bound));
+  };
+  if (to_read.empty()) return claim_best();
+  pick->pending = to_read.size();
+  for (const std::string& tube : to_read) {
+    EvalTube(scripts_.head, tube, {}, [this, tube, pick, claim_best](Reply reply) {
       auto r = ParseScript(reply, "head");
       if (!r) {
         pick->failed = true;
       } else {
-        NoteDue(tube, r->due_ms, r->now_ms);
+        NoteDue(tube, r->due_ms, r->now_ms);  // forgets any cached head of the tube
         if (r->status == "ok") {
           Head h{tube, IntAt(r->e, 3), IntAt(r->e, 4), IntAt(r->e, 5), TubeSlot(tube)};
-          // (pri, born, id): beanstalkd compares (pri, id) with one global id counter,
-          // i.e. oldest first; ids here are per slot, so the creation time (µs, from the
-          // shard's clock) stands in for age.
-          auto key = [](const Head& x) {
-            return std::make_tuple(x.pri, x.born, MakeJobId(x.slot, x.seq));
-          };
-          if (!pick->best || key(h) < key(*pick->best)) {
-            if (pick->best) pick->runner_up = pick->best;
-            pick->best = h;
-          } else if (!pick->runner_up || key(h) < key(*pick->runner_up)) {
-            pick->runner_up = h;
-          }
+          if (heads_.size() >= kJobTubeCacheSize) heads_.clear();  // bounded, like job_tubes_
+          heads_[tube] = CachedHead{h.seq, h.pri, h.born, clock_.Now()};
+          pick->Consider(h);
         }
       }
-      if (--pick->pending > 0) return;
-      Session* ss = FindSession(id);
-      if (ss == nullptr || ss->gen != gen) return;
-      if (!pick->best) return AttemptFoundNothing(ss, pick->failed);
-      std::vector<std::string> bound;
-      if (pick->runner_up) {
-        bound = {std::to_string(pick->runner_up->pri)};
-      }
-      ClaimHead(id, gen, tries, pick->best->tube, PadSeq(static_cast<uint64_t>(pick->best->seq)),
-                std::move(bound));
+      if (--pick->pending == 0) claim_best();
     });
   }
 }
@@ -685,20 +708,26 @@ void RedisQueue::ClaimHead(SessionId id, uint64_t gen, int tries, const std::str
   std::vector<std::string> args = {s->owner, expected};
   args.insert(args.end(), std::make_move_iterator(bound.begin()),
               std::make_move_iterator(bound.end()));
+  const bool picked = !expected.empty();
   EvalTube(scripts_.reserve, tube, std::move(args),
-           [this, id, gen, tries](Reply reply) { OnClaim(id, gen, tries, std::move(reply)); },
+           [this, id, gen, tries, tube, picked](Reply reply) {
+             OnClaim(id, gen, tries, tube, picked, std::move(reply));
+           },
            Claiming());
 }
 
-void RedisQueue::OnClaim(SessionId id, uint64_t gen, int tries, Reply reply) {
+void RedisQueue::OnClaim(SessionId id, uint64_t gen, int tries, const std::string& tube,
+                         bool picked, Reply reply) {
   --claims_in_flight_;
-  HandleClaim(id, gen, tries, std::move(reply));  // may give the job back (counted there)
+  // may give the job back (counted there)
+  HandleClaim(id, gen, tries, tube, picked, std::move(reply));
   CheckShutdown();
 }
 
-void RedisQueue::HandleClaim(SessionId id, uint64_t gen, int tries, Reply reply) {
+void RedisQueue::HandleClaim(SessionId id, uint64_t gen, int tries, const std::string& tube,
+                             bool picked, Reply reply) {
   auto r = ParseScript(reply, "reserve");
-  if (r) NoteDue(r->status == "ok" ? StrAt(r->e, 6) : std::string(), r->due_ms, r->now_ms);
+  if (r) NoteDue(tube, r->due_ms, r->now_ms);  // the tube's head changed, or was stale
   Session* s = FindSession(id);
   if (r && r->status == "ok") {
     const JobId job = MakeJobId(TubeSlot(StrAt(r->e, 6)), static_cast<uint64_t>(IntAt(r->e, 3)));
@@ -712,10 +741,11 @@ void RedisQueue::HandleClaim(SessionId id, uint64_t gen, int tries, Reply reply)
     return FinishReserve(s, Code::kOk, &ref);
   }
   if (s == nullptr || s->gen != gen) return;
-  // 'beaten': the job picked left the ready set (another reserve won it) and this tube's
-  // next head is worse than another watched tube's. Pick again: each such loss is another
-  // client's progress, so this ends, and a reserve never waits because it lost a race.
-  if (r && r->status == "beaten") return AttemptHeads(id, gen, tries + 1);
+  // After a cross-tube pick, 'beaten' (the job picked left the ready set, and the tube's next
+  // head is worse than another watched tube's), 'empty' or 'paused' (the head read, or
+  // cached, is gone) mean: pick again. Each is another client's progress or a change the
+  // next pick sees, so this ends, and a reserve never waits because it lost a race.
+  if (r && picked && r->status != "ok") return AttemptHeads(id, gen, tries + 1);
   AttemptFoundNothing(s, !r);
 }
 
@@ -782,6 +812,7 @@ void RedisQueue::OnSessionAlarm(SessionId id) {
 }
 
 void RedisQueue::OnWake(const std::string& tube) {
+  heads_.erase(tube);
   std::vector<SessionId> ids;
   for (const auto& [id, s] : sessions_) {
     if (!s->waiting) continue;
@@ -801,6 +832,7 @@ void RedisQueue::OnWake(const std::string& tube) {
 }
 
 void RedisQueue::WakeAllWaiters() {
+  heads_.clear();  // a pub/sub gap: wake-ups may have been missed
   std::vector<SessionId> ids;
   for (const auto& [id, s] : sessions_) {
     if (s->waiting) ids.push_back(id);

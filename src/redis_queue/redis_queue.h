@@ -198,8 +198,10 @@ class RedisQueue final : public queue::Queue {
   // Claims the head of `tube`; `expected` and `bound` as reserve.lua's ARGV describes.
   void ClaimHead(queue::SessionId id, uint64_t gen, int tries, const std::string& tube,
                  const std::string& expected, std::vector<std::string> bound = {});
-  void OnClaim(queue::SessionId id, uint64_t gen, int tries, redis::Reply reply);
-  void HandleClaim(queue::SessionId id, uint64_t gen, int tries, redis::Reply reply);
+  void OnClaim(queue::SessionId id, uint64_t gen, int tries, const std::string& tube,
+               bool picked, redis::Reply reply);
+  void HandleClaim(queue::SessionId id, uint64_t gen, int tries, const std::string& tube,
+                   bool picked, redis::Reply reply);
   void AttemptFoundNothing(Session* s, bool failed);
   void FinishReserve(Session* s, queue::Code code, const queue::JobRef* job);
   void StartWaiting(Session* s);
@@ -234,6 +236,18 @@ class RedisQueue final : public queue::Queue {
 
   // Job id -> tube: a bounded cache for EvalJob (cleared when full).
   std::unordered_map<queue::JobId, std::string> job_tubes_;
+
+  // The last ready head read from each tube, for the cross-tube pick: a reserve reads only
+  // the watched tubes it has no fresh head for. An entry goes when any script of this node
+  // touches the tube (NoteDue), when a wake-up for the tube arrives (another node's put,
+  // release, kick or promotion), after a pub/sub gap, and after kHeadCacheTtl. Empty tubes
+  // are never cached, so a job put through another node is never hidden by a stale entry;
+  // a stale head only makes a claim take the tube's real head or re-pick.
+  struct CachedHead {
+    int64_t seq = 0, pri = 0, born = 0;
+    TimePoint fetched{};
+  };
+  std::unordered_map<std::string, CachedHead> heads_;
 
   std::map<std::string, TimePoint, std::less<>> tube_due_;
   std::set<std::pair<TimePoint, std::string>> due_order_;
