@@ -13,7 +13,8 @@ Cells (each run in every round, variants alternating):
   put           16 connections x 16 pipelined, 100 B bodies, spread over 16 tubes
   reserve-delete  the same shape, consumers over prefilled tubes, each watching all 16
   reserve-delete-w1  the same, each consumer watching one tube
-Variants: stalkd in memory, stalkd -b (journal, fsync every 50 ms), stalkd --redis on 1 and
+Variants: beanstalkd in memory and with -b (the reference, in the same run), stalkd in memory,
+stalkd -b (journal, fsync every 50 ms), stalkd --redis on 1 and
 on 3 primaries, and with --nodes 2 two stalkd nodes on the 3-primary cluster, one loadgen each
 (throughput summed).
 
@@ -129,7 +130,9 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Stalkd:
+class Server:
+    """One stalkd or beanstalkd process on a free loopback port."""
+
     def __init__(self, path, flags, tmp_root):
         self.path, self.flags, self.tmp_root = path, flags, tmp_root
         self.proc = None
@@ -170,12 +173,15 @@ CELLS = {
     "reserve-delete-w1": ["--workload", "reserve-delete", "--body-bytes", "100", "--watch", "1"]
     + PIPELINED,
 }
-# label -> (redis primaries or None, stalkd flags, stalkd nodes)
+# label -> (redis primaries or None, server flags, server processes)
 VARIANTS = {
     "memory": (None, [], 1),
     "journal -b": (None, ["-b", "{dir}"], 1),
     "redis 1 primary": (1, [], 1),
     "redis 3 primaries": (3, [], 1),
+    # The reference, in the same run: Debian's beanstalkd, in memory and with its binlog.
+    "beanstalkd": (None, [], 1),
+    "beanstalkd -b": (None, ["-b", "{dir}"], 1),
 }
 
 
@@ -203,7 +209,8 @@ def run_variant(o, tmp_root, label, cell, round_no):
         if cluster:
             f += ["--redis", cluster.address()]
         for _ in range(nodes):
-            servers.append(Stalkd(o.stalkd, f, tmp_root))
+            binary = o.beanstalkd if label.startswith("beanstalkd") else o.stalkd
+            servers.append(Server(binary, f, tmp_root))
             servers[-1].start()  # appended first, so the finally below stops it on failure
         prefill = o.prefill if cell.startswith("reserve-delete") else 0
         if nodes == 1:
@@ -237,6 +244,7 @@ def run_variant(o, tmp_root, label, cell, round_no):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stalkd", default=os.path.join(REPO, "build-release/src/server/stalkd"))
+    ap.add_argument("--beanstalkd", default="/usr/bin/beanstalkd")
     ap.add_argument("--loadgen", default=os.path.join(REPO, "build-release/bench/stalk_loadgen"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration-s", type=float, default=3)
