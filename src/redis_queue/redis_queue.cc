@@ -626,15 +626,15 @@ void RedisQueue::Attempt(Session* s) {
   const uint64_t gen = ++s->gen;
   if (s->watches.size() == 1) {
     // One tube (the common case): claim its head in one round trip.
-    return ClaimHead(s->id, gen, 0, s->watches.front(), "");
+    return ClaimHead(s->id, gen, s->watches.front(), "");
   }
-  AttemptHeads(s->id, gen, 0);
+  AttemptHeads(s->id, gen);
 }
 
 // Step 1 of the cross-tube pick: the head of every watched tube — from heads_ when this node
 // read it recently and nothing has touched the tube since, else read now, pipelined (one write
 // per shard). Step 2 (ClaimHead) claims the best if it is still there.
-void RedisQueue::AttemptHeads(SessionId id, uint64_t gen, int tries) {
+void RedisQueue::AttemptHeads(SessionId id, uint64_t gen) {
   Session* s = FindSession(id);
   if (s == nullptr || s->gen != gen) return;
   struct Pick {
@@ -670,13 +670,13 @@ void RedisQueue::AttemptHeads(SessionId id, uint64_t gen, int tries) {
     }
   }
   // Called once every head is known.
-  auto claim_best = [this, id, gen, tries, pick] {
+  auto claim_best = [this, id, gen, pick] {
     Session* ss = FindSession(id);
     if (ss == nullptr || ss->gen != gen) return;
     if (!pick->best) return AttemptFoundNothing(ss, pick->failed);
     std::vector<std::string> bound;
     if (pick->runner_up) bound = {std::to_string(pick->runner_up->pri)};
-    ClaimHead(id, gen, tries, pick->best->tube, PadSeq(static_cast<uint64_t>(pick->best->seq)),
+    ClaimHead(id, gen, pick->best->tube, PadSeq(static_cast<uint64_t>(pick->best->seq)),
               std::move(bound));
   };
   if (to_read.empty()) return claim_best();
@@ -700,7 +700,7 @@ void RedisQueue::AttemptHeads(SessionId id, uint64_t gen, int tries) {
   }
 }
 
-void RedisQueue::ClaimHead(SessionId id, uint64_t gen, int tries, const std::string& tube,
+void RedisQueue::ClaimHead(SessionId id, uint64_t gen, const std::string& tube,
                            const std::string& expected, std::vector<std::string> bound) {
   Session* s = FindSession(id);
   if (s == nullptr) return;
@@ -710,21 +710,21 @@ void RedisQueue::ClaimHead(SessionId id, uint64_t gen, int tries, const std::str
               std::make_move_iterator(bound.end()));
   const bool picked = !expected.empty();
   EvalTube(scripts_.reserve, tube, std::move(args),
-           [this, id, gen, tries, tube, picked](Reply reply) {
-             OnClaim(id, gen, tries, tube, picked, std::move(reply));
+           [this, id, gen, tube, picked](Reply reply) {
+             OnClaim(id, gen, tube, picked, std::move(reply));
            },
            Claiming());
 }
 
-void RedisQueue::OnClaim(SessionId id, uint64_t gen, int tries, const std::string& tube,
+void RedisQueue::OnClaim(SessionId id, uint64_t gen, const std::string& tube,
                          bool picked, Reply reply) {
   --claims_in_flight_;
   // may give the job back (counted there)
-  HandleClaim(id, gen, tries, tube, picked, std::move(reply));
+  HandleClaim(id, gen, tube, picked, std::move(reply));
   CheckShutdown();
 }
 
-void RedisQueue::HandleClaim(SessionId id, uint64_t gen, int tries, const std::string& tube,
+void RedisQueue::HandleClaim(SessionId id, uint64_t gen, const std::string& tube,
                              bool picked, Reply reply) {
   auto r = ParseScript(reply, "reserve");
   if (r) NoteDue(tube, r->due_ms, r->now_ms);  // the tube's head changed, or was stale
@@ -745,7 +745,7 @@ void RedisQueue::HandleClaim(SessionId id, uint64_t gen, int tries, const std::s
   // head is worse than another watched tube's), 'empty' or 'paused' (the head read, or
   // cached, is gone) mean: pick again. Each is another client's progress or a change the
   // next pick sees, so this ends, and a reserve never waits because it lost a race.
-  if (r && picked && r->status != "ok") return AttemptHeads(id, gen, tries + 1);
+  if (r && picked && r->status != "ok") return AttemptHeads(id, gen);
   AttemptFoundNothing(s, !r);
 }
 

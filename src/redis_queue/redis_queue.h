@@ -194,13 +194,13 @@ class RedisQueue final : public queue::Queue {
 
   // Reserve.
   void Attempt(Session* s);
-  void AttemptHeads(queue::SessionId id, uint64_t gen, int tries);
+  void AttemptHeads(queue::SessionId id, uint64_t gen);
   // Claims the head of `tube`; `expected` and `bound` as reserve.lua's ARGV describes.
-  void ClaimHead(queue::SessionId id, uint64_t gen, int tries, const std::string& tube,
+  void ClaimHead(queue::SessionId id, uint64_t gen, const std::string& tube,
                  const std::string& expected, std::vector<std::string> bound = {});
-  void OnClaim(queue::SessionId id, uint64_t gen, int tries, const std::string& tube,
+  void OnClaim(queue::SessionId id, uint64_t gen, const std::string& tube,
                bool picked, redis::Reply reply);
-  void HandleClaim(queue::SessionId id, uint64_t gen, int tries, const std::string& tube,
+  void HandleClaim(queue::SessionId id, uint64_t gen, const std::string& tube,
                    bool picked, redis::Reply reply);
   void AttemptFoundNothing(Session* s, bool failed);
   void FinishReserve(Session* s, queue::Code code, const queue::JobRef* job);
